@@ -1,0 +1,82 @@
+/**
+ * Activation functions, each with its derivative beside it. Every derivative is
+ * written in terms of the output a = f(z), so the forward pass needs to keep
+ * only its output for the backward pass.
+ */
+export const ACTIVATIONS = ['linear', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax'] as const;
+export type ActivationName = (typeof ACTIVATIONS)[number];
+
+export interface ActivationOptions {
+  alpha: number; // leaky_relu slope for z < 0
+}
+
+/** a = f(z) in place over (B, N). */
+export function activationForward(name: ActivationName, z: Float32Array, B: number, N: number, opts: ActivationOptions): void {
+  const len = B * N;
+  switch (name) {
+    case 'linear':
+      return;
+    case 'relu':
+      for (let i = 0; i < len; i++) if (z[i] < 0) z[i] = 0;
+      return;
+    case 'leaky_relu': {
+      const alpha = opts.alpha;
+      for (let i = 0; i < len; i++) if (z[i] < 0) z[i] *= alpha;
+      return;
+    }
+    case 'sigmoid':
+      for (let i = 0; i < len; i++) z[i] = 1 / (1 + Math.exp(-z[i]));
+      return;
+    case 'tanh':
+      for (let i = 0; i < len; i++) z[i] = Math.tanh(z[i]);
+      return;
+    case 'softmax':
+      for (let b = 0; b < B; b++) {
+        const r = b * N;
+        let max = -Infinity;
+        for (let j = 0; j < N; j++) if (z[r + j] > max) max = z[r + j];
+        let sum = 0;
+        for (let j = 0; j < N; j++) {
+          const e = Math.exp(z[r + j] - max); // shifted by the max so exp cannot overflow
+          z[r + j] = e;
+          sum += e;
+        }
+        const inv = 1 / sum;
+        for (let j = 0; j < N; j++) z[r + j] *= inv;
+      }
+      return;
+  }
+}
+
+/** g (dL/da) becomes dL/dz in place, given the forward output a, over (B, N). */
+export function activationBackward(name: ActivationName, a: Float32Array, g: Float32Array, B: number, N: number, opts: ActivationOptions): void {
+  const len = B * N;
+  switch (name) {
+    case 'linear':
+      return;
+    case 'relu':
+      for (let i = 0; i < len; i++) if (a[i] <= 0) g[i] = 0;
+      return;
+    case 'leaky_relu': {
+      // a > 0 exactly when z > 0, because alpha >= 0 (at z = 0 the slope is alpha, as in PyTorch)
+      const alpha = opts.alpha;
+      for (let i = 0; i < len; i++) if (!(a[i] > 0)) g[i] *= alpha;
+      return;
+    }
+    case 'sigmoid':
+      for (let i = 0; i < len; i++) g[i] *= a[i] * (1 - a[i]);
+      return;
+    case 'tanh':
+      for (let i = 0; i < len; i++) g[i] *= 1 - a[i] * a[i];
+      return;
+    case 'softmax':
+      // Jacobian-vector product: dz_j = a_j (g_j - Σ_k g_k a_k)
+      for (let b = 0; b < B; b++) {
+        const r = b * N;
+        let dot = 0;
+        for (let j = 0; j < N; j++) dot += g[r + j] * a[r + j];
+        for (let j = 0; j < N; j++) g[r + j] = a[r + j] * (g[r + j] - dot);
+      }
+      return;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Dense (fully connected) layer with its activation: a = f(x · Wᵀ + b).
+ * W is (Out, In), PyTorch's Linear layout, so saved weights load there as they are.
+ */
+import { kernels } from '../kernels';
+import { activationBackward, activationForward, type ActivationName, type ActivationOptions } from './activations';
+import { BatchBuffers, type Layer } from './layer';
+import type { ParamSpec, Params, ParamView } from './params';
+
+export class Dense implements Layer {
+  readonly kind = 'dense';
+  private W!: ParamView; // (Out, In)
+  private b!: ParamView; // (Out)
+  private x: Float32Array | null = null; // (B, In) saved input
+  private a: Float32Array | null = null; // (B, Out) saved output
+  private readonly out: BatchBuffers;
+  private readonly dx: BatchBuffers;
+  /**
+   * When true, backward receives dL/dz (pre-activation) instead of dL/da: the loss
+   * has already folded the activation's derivative in (softmax + cross-entropy).
+   */
+  gradIsPreActivation = false;
+
+  constructor(
+    readonly index: number,
+    readonly inDim: number,
+    readonly outDim: number,
+    readonly activation: ActivationName,
+    readonly actOpts: ActivationOptions,
+  ) {
+    this.out = new BatchBuffers(outDim);
+    this.dx = new BatchBuffers(inDim);
+  }
+
+  paramSpecs(): ParamSpec[] {
+    return [
+      { name: `layers.${this.index}.weight`, shape: [this.outDim, this.inDim], decay: true },
+      { name: `layers.${this.index}.bias`, shape: [this.outDim], decay: false },
+    ];
+  }
+
+  bind(params: Params): void {
+    this.W = params.get(`layers.${this.index}.weight`);
+    this.b = params.get(`layers.${this.index}.bias`);
+  }
+
+  forward(x: Float32Array, B: number, _training: boolean): Float32Array {
+    const y = this.out.get(B);
+    kernels.linearForward(x, this.W.data, this.b.data, y, B, this.inDim, this.outDim);
+    activationForward(this.activation, y, B, this.outDim, this.actOpts);
+    this.x = x;
+    this.a = y;
+    return y;
+  }
+
+  backward(dy: Float32Array, B: number, needInputGrad: boolean): Float32Array | null {
+    const x = this.x!;
+    if (!this.gradIsPreActivation) activationBackward(this.activation, this.a!, dy, B, this.outDim, this.actOpts);
+    kernels.linearBackwardWeight(dy, x, this.W.grad, this.b.grad, B, this.inDim, this.outDim);
+    if (!needInputGrad) return null;
+    const dx = this.dx.get(B);
+    kernels.linearBackwardInput(dy, this.W.data, dx, B, this.inDim, this.outDim);
+    return dx;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Inverted dropout: in training each unit is kept with probability 1 - rate and
+ * scaled by 1 / (1 - rate), so at evaluation the layer is the identity and the
+ * expected activation is the same in both.
+ */
+import { BatchBuffers, type Layer } from './layer';
+import type { ParamSpec } from './params';
+import type { Rng } from '../util/rng';
+
+export class Dropout implements Layer {
+  readonly kind = 'dropout';
+  readonly outDim: number;
+  private readonly masks: BatchBuffers; // (B, D): 0 or 1/(1 - rate)
+  private readonly out: BatchBuffers;
+  private mask: Float32Array | null = null;
+
+  constructor(readonly index: number, readonly inDim: number, readonly rate: number, private readonly rng: Rng) {
+    this.outDim = inDim;
+    this.masks = new BatchBuffers(inDim);
+    this.out = new BatchBuffers(inDim);
+  }
+
+  paramSpecs(): ParamSpec[] {
+    return [];
+  }
+
+  bind(): void {}
+
+  forward(x: Float32Array, B: number, training: boolean): Float32Array {
+    if (!training || this.rate === 0) {
+      this.mask = null;
+      return x;
+    }
+    const n = B * this.inDim;
+    const mask = this.masks.get(B);
+    const y = this.out.get(B);
+    const keep = 1 - this.rate;
+    const scale = 1 / keep;
+    for (let i = 0; i < n; i++) {
+      const m = this.rng.next() < keep ? scale : 0;
+      mask[i] = m;
+      y[i] = x[i] * m;
+    }
+    this.mask = mask;
+    return y;
+  }
+
+  backward(dy: Float32Array, B: number, needInputGrad: boolean): Float32Array | null {
+    if (!needInputGrad) return null;
+    const mask = this.mask;
+    if (mask) {
+      const n = B * this.inDim;
+      for (let i = 0; i < n; i++) dy[i] *= mask[i];
+    }
+    return dy;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * A sequential network built from the config's model section. It owns the
+ * layers and the flat parameter block; it knows nothing about optimizers,
+ * losses or training loops.
+ */
+import type { ModelConfig } from '../config/schema';
+import { Rng } from '../util/rng';
+import type { ActivationName } from './activations';
+import { Dense } from './dense';
+import { Dropout } from './dropout';
+import { initWeights } from './init';
+import type { Layer } from './layer';
+import { Params } from './params';
+
+export class Model {
+  readonly layers: Layer[] = [];
+  readonly params: Params;
+  readonly outDim: number;
+  readonly outputActivation: ActivationName;
+  private readonly last: Dense;
+
+  constructor(readonly config: ModelConfig, readonly inDim: number, seed: number) {
+    const dropoutRng = Rng.derive(seed, 'dropout');
+    let width = inDim;
+    config.layers.forEach((l, i) => {
+      if (l.type === 'dense') {
+        this.layers.push(new Dense(i, width, l.units, l.activation, { alpha: l.alpha ?? 0.01 }));
+        width = l.units;
+      } else {
+        this.layers.push(new Dropout(i, width, l.rate, dropoutRng));
+      }
+    });
+    this.outDim = width;
+    const last = this.layers[this.layers.length - 1];
+    if (!(last instanceof Dense)) throw new Error('the last layer must be dense'); // the schema checks this first
+    this.last = last;
+    this.outputActivation = last.activation;
+    this.params = new Params(this.layers.flatMap((l) => l.paramSpecs()));
+    for (const l of this.layers) l.bind(this.params);
+    this.initialize(Rng.derive(seed, 'init'));
+  }
+
+  private initialize(rng: Rng): void {
+    for (const l of this.layers) {
+      if (l instanceof Dense) {
+        initWeights(this.config.init, this.params.get(`layers.${l.index}.weight`).data, l.inDim, l.outDim, rng, this.config.initStd);
+        this.params.get(`layers.${l.index}.bias`).data.fill(0);
+      }
+    }
+  }
+
+  /** The loss folds the output activation into its gradient (softmax + cross-entropy). */
+  setFusedOutput(fused: boolean): void {
+    this.last.gradIsPreActivation = fused;
+  }
+
+  /** x (B, In) -> outputs (B, C). The returned buffer belongs to the last layer. */
+  forward(x: Float32Array, B: number, training: boolean): Float32Array {
+    let h = x;
+    for (const l of this.layers) h = l.forward(h, B, training);
+    return h;
+  }
+
+  /** Backpropagates dL/d(output) (or dL/dz of the output layer when fused), accumulating into params.grad. */
+  backward(grad: Float32Array, B: number): void {
+    let g: Float32Array | null = grad;
+    for (let i = this.layers.length - 1; i >= 0 && g; i--) g = this.layers[i].backward(g, B, i > 0);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * All parameters of a model in one flat Float32Array, and all gradients in
+ * another of the same layout, so that an optimizer step is one flat loop and a
+ * checkpoint is one copy. Each tensor is a named view into the block.
+ */
+export interface ParamSpec {
+  name: string; // e.g. layers.0.weight
+  shape: number[];
+  decay: boolean; // L1/L2 penalties apply (weights yes, biases no)
+}
+
+export interface ParamView extends ParamSpec {
+  offset: number;
+  size: number;
+  data: Float32Array; // view into Params.data
+  grad: Float32Array; // view into Params.grad
+}
+
+export class Params {
+  readonly data: Float32Array;
+  readonly grad: Float32Array;
+  readonly views: ParamView[];
+  readonly byName: Map<string, ParamView>;
+
+  constructor(specs: ParamSpec[]) {
+    let total = 0;
+    const placed = specs.map((s) => {
+      const size = s.shape.reduce((a, b) => a * b, 1);
+      const p = { ...s, offset: total, size };
+      total += size;
+      return p;
+    });
+    this.data = new Float32Array(total);
+    this.grad = new Float32Array(total);
+    this.views = placed.map((p) => ({
+      ...p,
+      data: this.data.subarray(p.offset, p.offset + p.size),
+      grad: this.grad.subarray(p.offset, p.offset + p.size),
+    }));
+    this.byName = new Map(this.views.map((v) => [v.name, v]));
+  }
+
+  get(name: string): ParamView {
+    const v = this.byName.get(name);
+    if (!v) throw new Error(`no parameter ${name}`);
+    return v;
+  }
+
+  zeroGrad(): void {
+    this.grad.fill(0);
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * SGD, with momentum and Nesterov momentum as settings (PyTorch's formulation):
+ *   v ← μ v + g;   p ← p - lr v            (momentum)
+ *   p ← p - lr (g + μ v)                     (Nesterov)
+ * With μ = 0 this is plain gradient descent: p ← p - lr g.
+ */
+import { Optimizer } from './optimizer';
+
+export class SGD extends Optimizer {
+  private readonly v: Float32Array | null;
+
+  constructor(size: number, readonly momentum = 0, readonly nesterov = false) {
+    super(size);
+    this.v = momentum > 0 ? this.buffer('velocity') : null;
+  }
+
+  protected update(p: Float32Array, g: Float32Array, lr: number): void {
+    const n = p.length;
+    const v = this.v;
+    if (!v) {
+      for (let i = 0; i < n; i++) p[i] -= lr * g[i];
+      return;
+    }
+    const mu = this.momentum;
+    if (this.nesterov) {
+      for (let i = 0; i < n; i++) {
+        v[i] = mu * v[i] + g[i];
+        p[i] -= lr * (g[i] + mu * v[i]);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        v[i] = mu * v[i] + g[i];
+        p[i] -= lr * v[i];
+      }
+    }
+  }
+}
