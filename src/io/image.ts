@@ -1,0 +1,367 @@
+/**
+ * Turns a photo, scan or canvas export of one handwritten digit into the
+ * 28x28 input `nn predict` classifies, following the recipe MNIST itself was
+ * built with: ink bright on black, digit fitted into 20x20 with its aspect
+ * ratio kept, then shifted so its centre of mass sits at the centre of 28x28.
+ *
+ * sharp does the decoding and the antialiased resize; everything else is small
+ * pure functions over 8-bit grey buffers so it can be tested without images.
+ */
+import * as fs from 'node:fs';
+import sharp from 'sharp';
+import { UserError } from '../util/errors';
+
+export interface DigitImage {
+  /** 784 bytes, row-major 28x28, MNIST polarity: background 0, ink up to 255. */
+  pixels: Uint8Array;
+  /** True if the source had dark ink on light paper (and was inverted). */
+  inverted: boolean;
+}
+
+/** One channel, 8 bits per pixel, row-major. */
+export interface GrayImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Bigger inputs are refused: 40 MP covers any phone photo, and decoding is bounded to ~40 MB per channel. */
+export const MAX_INPUT_PIXELS = 40_000_000;
+export const DIGIT_SIZE = 28;
+export const FIT_SIZE = 20;
+
+/**
+ * Below this contrast (grey levels between background and the strongest ink)
+ * there is nothing we would call a digit: paper texture, JPEG noise and
+ * lighting gradients stay well under it, while even a faint pencil stroke
+ * clears it.
+ */
+export const MIN_INK_CONTRAST = 24;
+/**
+ * Pixels weaker than this fraction of the strongest ink count as background.
+ * Relative rather than absolute so that shadows and smudges on a photo do not
+ * stretch the bounding box, whatever the exposure; it only trims the faintest
+ * antialiasing at stroke edges, which the 20x20 resize blurs back anyway.
+ */
+export const INK_FRACTION = 0.25;
+
+// ---------------------------------------------------------------------------
+// Pure image math (steps 3-6)
+
+/** Median of the one-pixel ring around the image: the paper, unless the digit covers most of the edge. */
+export function borderMedian(img: GrayImage): number {
+  const { data, width: w, height: h } = img;
+  const hist = new Uint32Array(256);
+  let count = 0;
+  const add = (i: number): void => {
+    hist[data[i]]++;
+    count++;
+  };
+  for (let x = 0; x < w; x++) {
+    add(x);
+    if (h > 1) add((h - 1) * w + x);
+  }
+  for (let y = 1; y < h - 1; y++) {
+    add(y * w);
+    if (w > 1) add(y * w + w - 1);
+  }
+  return histogramMedian(hist, count);
+}
+
+function histogramMedian(hist: Uint32Array, count: number): number {
+  const half = Math.ceil(count / 2);
+  let seen = 0;
+  for (let v = 0; v < 256; v++) {
+    seen += hist[v];
+    if (seen >= half) return v;
+  }
+  return 255;
+}
+
+/**
+ * True when the ink is darker than the paper. Ink is what deviates from the
+ * background, so we ask on which side of the border median the deviations
+ * lie; unlike comparing the background with mid-grey, this also gets dim
+ * photos (grey paper, black ink) and chalk on a grey board right. Only when
+ * nothing deviates (a uniform image) does the absolute level decide.
+ */
+export function detectInverted(img: GrayImage): boolean {
+  const bg = borderMedian(img);
+  let darker = 0;
+  let lighter = 0;
+  for (const v of img.data) {
+    if (v < bg) darker += bg - v;
+    else lighter += v - bg;
+  }
+  if (darker === lighter) return bg >= 128;
+  return darker > lighter;
+}
+
+export function invert(img: GrayImage): GrayImage {
+  const data = new Uint8Array(img.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = 255 - img.data[i];
+  return { data, width: img.width, height: img.height };
+}
+
+/**
+ * Expects MNIST polarity (ink brighter than background). Subtracts the
+ * background level, zeroes faint noise and crops to the bounding box of what
+ * remains. Returns null when there is no ink at all.
+ */
+export function cropToInk(img: GrayImage): GrayImage | null {
+  const { data, width: w, height: h } = img;
+  const bg = borderMedian(img);
+  let peak = 0;
+  for (const v of data) if (v - bg > peak) peak = v - bg;
+  if (peak < MIN_INK_CONTRAST) return null;
+  const threshold = Math.max(1, Math.ceil(peak * INK_FRACTION));
+
+  let x0 = w;
+  let y0 = h;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (data[y * w + x] - bg >= threshold) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+    }
+  }
+  const cw = x1 - x0 + 1;
+  const ch = y1 - y0 + 1;
+  const out = new Uint8Array(cw * ch);
+  for (let y = 0; y < ch; y++) {
+    for (let x = 0; x < cw; x++) {
+      const d = data[(y + y0) * w + x + x0] - bg;
+      out[y * cw + x] = d >= threshold ? d : 0;
+    }
+  }
+  return { data: out, width: cw, height: ch };
+}
+
+/** Scales intensities so the strongest ink is 255, as in MNIST, whatever the pen and exposure. */
+export function stretchToFull(img: GrayImage): GrayImage {
+  let max = 0;
+  for (const v of img.data) if (v > max) max = v;
+  const data = new Uint8Array(img.data.length);
+  if (max > 0) {
+    for (let i = 0; i < data.length; i++) data[i] = Math.round((img.data[i] * 255) / max);
+  }
+  return { data, width: img.width, height: img.height };
+}
+
+/** Intensity-weighted centre in pixel-index coordinates; the geometric centre if the image is black. */
+export function centerOfMass(img: GrayImage): { x: number; y: number } {
+  const { data, width: w, height: h } = img;
+  let sum = 0;
+  let sx = 0;
+  let sy = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = data[y * w + x];
+      sum += v;
+      sx += v * x;
+      sy += v * y;
+    }
+  }
+  if (sum === 0) return { x: (w - 1) / 2, y: (h - 1) / 2 };
+  return { x: sx / sum, y: sy / sum };
+}
+
+/**
+ * Pastes the fitted digit into a black size x size canvas so its centre of
+ * mass lands on (size/2, size/2), which is how MNIST positioned its digits;
+ * the shift is clamped so no ink is cut off.
+ */
+export function centerByMass(img: GrayImage, size = DIGIT_SIZE): Uint8Array {
+  const { data, width: w, height: h } = img;
+  if (w > size || h > size) {
+    throw new Error(`centerByMass: ${w}x${h} does not fit in ${size}x${size}`);
+  }
+  const com = centerOfMass(img);
+  const ox = clamp(Math.round(size / 2 - com.x), 0, size - w);
+  const oy = clamp(Math.round(size / 2 - com.y), 0, size - h);
+  const out = new Uint8Array(size * size);
+  for (let y = 0; y < h; y++) {
+    out.set(data.subarray(y * w, y * w + w), (y + oy) * size + ox);
+  }
+  return out;
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+// ---------------------------------------------------------------------------
+// File I/O
+
+type Sniffed = { kind: 'png' | 'jpeg' } | { kind: 'other'; format: string | null };
+
+/**
+ * Decide from the magic bytes, not the extension or sharp: sharp would happily
+ * render an SVG or a PDF, and its own "unsupported format" text names nothing.
+ */
+export function sniffFormat(head: Uint8Array): Sniffed {
+  const starts = (...bytes: number[]): boolean => bytes.every((b, i) => head[i] === b);
+  if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return { kind: 'png' };
+  if (starts(0xff, 0xd8, 0xff)) return { kind: 'jpeg' };
+  const ascii = Buffer.from(head).toString('latin1');
+  if (ascii.startsWith('GIF8')) return { kind: 'other', format: 'GIF' };
+  if (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'WEBP') return { kind: 'other', format: 'WebP' };
+  if (ascii.startsWith('II*\0') || ascii.startsWith('MM\0*')) return { kind: 'other', format: 'TIFF' };
+  if (ascii.startsWith('BM')) return { kind: 'other', format: 'BMP' };
+  if (ascii.slice(4, 8) === 'ftyp' && /^(heic|heix|hevc|mif1|msf1|avif|avis)$/.test(ascii.slice(8, 12))) {
+    return { kind: 'other', format: 'HEIF/AVIF' }; // what iPhones save by default
+  }
+  return { kind: 'other', format: null };
+}
+
+/** Existence, type, size and format checks, each with its own one-line message. */
+function checkInputFile(path: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(path);
+  } catch (err) {
+    throw new UserError(fsErrorMessage(path, err));
+  }
+  if (stat.isDirectory()) throw new UserError(`${path}: is a directory (expected a PNG or JPEG file)`);
+  if (stat.size === 0) throw new UserError(`${path}: file is empty (expected PNG or JPEG)`);
+
+  const head = new Uint8Array(16);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(path, 'r');
+    fs.readSync(fd, head, 0, head.length, 0);
+  } catch (err) {
+    throw new UserError(fsErrorMessage(path, err));
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  const sniffed = sniffFormat(head);
+  if (sniffed.kind === 'other') {
+    throw new UserError(
+      sniffed.format
+        ? `${path}: ${sniffed.format} images are not supported (expected PNG or JPEG)`
+        : `${path}: not an image (expected PNG or JPEG)`,
+    );
+  }
+}
+
+function fsErrorMessage(path: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `${path}: file not found`;
+  if (code === 'EACCES' || code === 'EPERM') return `${path}: permission denied`;
+  if (code === 'ENOTDIR') return `${path}: file not found (a parent is not a directory)`;
+  if (code === 'EISDIR') return `${path}: is a directory (expected a PNG or JPEG file)`;
+  return `${path}: cannot read file (${code ?? firstLine(err)})`;
+}
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0].trim();
+}
+
+function tooLarge(path: string, width: number, height: number): UserError {
+  return new UserError(
+    `${path}: image is ${width}x${height}, larger than the limit of ${MAX_INPUT_PIXELS} pixels`,
+  );
+}
+
+/** sharp's errors are terse and name no file; translate the ones users hit. */
+function decodeError(path: string, err: unknown): UserError {
+  if (err instanceof UserError) return err;
+  const msg = firstLine(err);
+  if (/pixel limit/i.test(msg)) {
+    return new UserError(`${path}: image is larger than the limit of ${MAX_INPUT_PIXELS} pixels`);
+  }
+  if (/unsupported image format/i.test(msg)) return new UserError(`${path}: not an image (expected PNG or JPEG)`);
+  return new UserError(`${path}: image data is corrupt or truncated (expected a valid PNG or JPEG): ${msg}`);
+}
+
+/** Decoded, oriented, alpha composited over white paper, 8-bit grey. */
+async function readGray(path: string): Promise<GrayImage> {
+  // The header only: no pixels are decoded, so the limit can be checked
+  // against the real size and reported with it.
+  const meta = await sharp(path, { limitInputPixels: false }).metadata();
+  if (!meta.width || !meta.height) throw new UserError(`${path}: image has no size (expected PNG or JPEG)`);
+  if (meta.width * meta.height > MAX_INPUT_PIXELS) throw tooLarge(path, meta.width, meta.height);
+
+  const { data, info } = await sharp(path, {
+    limitInputPixels: MAX_INPUT_PIXELS, // belt and braces: never decode more than that
+    failOn: 'error', // refuse corrupt data, but not the harmless warnings (odd ICC chunks) common in exports
+    autoOrient: true, // phone photos are stored sideways with an EXIF rotation
+  })
+    // A canvas export is transparent *black* around the strokes: it must become paper.
+    .flatten({ background: '#ffffff' })
+    .toColourspace('b-w')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1) throw new Error(`readGray: expected 1 channel, got ${info.channels}`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+}
+
+/** Antialiased fit into size x size, aspect ratio kept (enlarging small crops, as MNIST did). */
+async function fitInto(img: GrayImage, size: number): Promise<GrayImage> {
+  const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 1 } })
+    .resize(size, size, { fit: 'inside', kernel: 'lanczos3' })
+    .toColourspace('b-w') // otherwise sharp hands single-channel raw input back as sRGB
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1) throw new Error(`fitInto: expected 1 channel, got ${info.channels}`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+}
+
+export async function loadDigit(path: string): Promise<DigitImage> {
+  checkInputFile(path);
+  let gray: GrayImage;
+  try {
+    gray = await readGray(path);
+  } catch (err) {
+    throw decodeError(path, err);
+  }
+
+  const inverted = detectInverted(gray);
+  const ink = cropToInk(inverted ? invert(gray) : gray);
+  if (!ink) {
+    throw new UserError(`${path}: no ink found: the image is blank or uniform, so there is no digit to classify`);
+  }
+  const fitted = stretchToFull(await fitInto(ink, FIT_SIZE));
+  return { pixels: centerByMass(fitted, DIGIT_SIZE), inverted };
+}
+
+/**
+ * Writes an 8-bit greyscale PNG. Goes through a temporary file and a rename so
+ * a reader never sees half a file and an interrupted run leaves the old one.
+ */
+export async function writeGrayPng(pixels: Uint8Array, width: number, height: number, path: string): Promise<void> {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw new Error(`writeGrayPng: bad size ${width}x${height}`);
+  }
+  if (pixels.length !== width * height) {
+    throw new Error(`writeGrayPng: ${pixels.length} bytes do not make a ${width}x${height} image`);
+  }
+  const png = await sharp(pixels, { raw: { width, height, channels: 1 } })
+    .toColourspace('b-w')
+    .png()
+    .toBuffer();
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    fs.writeFileSync(tmp, png);
+    fs.renameSync(tmp, path);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw new UserError(writeErrorMessage(path, err));
+  }
+}
+
+function writeErrorMessage(path: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `${path}: cannot write: the directory does not exist`;
+  if (code === 'EACCES' || code === 'EPERM') return `${path}: cannot write: permission denied`;
+  if (code === 'EISDIR') return `${path}: cannot write: is a directory`;
+  if (code === 'ENOSPC') return `${path}: cannot write: no space left on device`;
+  return `${path}: cannot write (${code ?? firstLine(err)})`;
+}
