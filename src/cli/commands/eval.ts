@@ -1,0 +1,42 @@
+/** nn eval: measure a trained model on its run's test (or val/train) split. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import { readRawConfig, resolveConfig } from '../../config/load';
+import { Normalizer } from '../../data/normalize';
+import { loadModel } from '../../io/modelfile';
+import { resolveModelPath } from '../../io/run';
+import { makeLoss } from '../../nn/losses';
+import { evaluate } from '../../train/evaluate';
+import { perClassMetrics } from '../../train/metrics';
+import { prepareData } from '../../train/pipeline';
+import { UserError } from '../../util/errors';
+import { evaluationReport } from '../format';
+
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description("measure a trained model: loss, accuracy, confusion matrix, per-class precision/recall/F1")
+    .option('-m, --model <path>', 'model.safetensors or its run folder (default: the most recent run)')
+    .addOption(new Option('-s, --split <name>', 'which part of the data').choices(['test', 'val', 'train']).default('test'))
+    .option('--json', 'print one JSON object instead of tables')
+    .action((opts: { model?: string; split: 'test' | 'val' | 'train'; json?: boolean }) => {
+      const modelPath = resolveModelPath(opts.model);
+      const saved = loadModel(modelPath);
+      // The run's config says which data and split the model was trained on.
+      const cfgPath = path.join(path.dirname(modelPath), 'config.json');
+      if (!fs.existsSync(cfgPath)) throw new UserError(`${cfgPath}: not found; eval needs the run's config.json beside the model to rebuild its data split`);
+      const config = resolveConfig(readRawConfig(cfgPath), cfgPath);
+      const { ds, split } = prepareData(config);
+      if (ds.dim !== saved.rows * saved.cols) {
+        throw new UserError(`${ds.dir}: images are ${ds.rows}x${ds.cols} but ${modelPath} expects ${saved.rows}x${saved.cols}`);
+      }
+      const loss = makeLoss(config.training.loss, saved.model.outputActivation);
+      const e = evaluate(saved.model, loss, ds, split[opts.split], new Normalizer(saved.normalization, ds.dim));
+      if (opts.json) {
+        const perClass = perClassMetrics(e.confusion).map(({ digit, precision, recall, f1 }) => ({ digit, precision, recall, f1 }));
+        process.stdout.write(JSON.stringify({ split: opts.split, samples: e.samples, accuracy: e.accuracy, loss: e.loss, confusion: e.confusion, perClass }) + '\n');
+        return;
+      }
+      process.stdout.write(`model: ${modelPath}\n` + evaluationReport(opts.split, e) + '\n');
+    });
+}

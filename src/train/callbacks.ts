@@ -1,0 +1,75 @@
+/**
+ * Callbacks plug into the trainer's loop. Early stopping is one: it watches a
+ * validation metric, stops after `patience` epochs without an improvement of
+ * at least `minDelta`, and can restore the weights of the best epoch.
+ */
+import type { Params } from '../nn/params';
+
+export interface EpochLog {
+  epoch: number; // 1-based
+  loss: number;
+  accuracy: number;
+  val_loss: number;
+  val_accuracy: number;
+  lr: number;
+  seconds: number; // training time of this epoch (without validation)
+  samplesPerSecond: number;
+}
+
+export interface BatchInfo {
+  epoch: number;
+  batch: number; // 1-based
+  batches: number;
+  loss: number; // running mean over the epoch so far
+  accuracy: number;
+}
+
+export interface Callback {
+  onEpochBegin?(epoch: number, batches: number): void;
+  onBatchEnd?(info: BatchInfo): void;
+  /** Return a reason string to stop training after this epoch. */
+  onEpochEnd?(log: EpochLog): string | void;
+  onTrainEnd?(): void;
+}
+
+export interface EarlyStoppingOptions {
+  monitor: 'val_loss' | 'val_accuracy';
+  patience: number;
+  minDelta: number;
+  restoreBest: boolean;
+}
+
+export class EarlyStopping implements Callback {
+  best = NaN;
+  bestEpoch = 0;
+  wait = 0;
+  private readonly snapshot: Float32Array | null;
+
+  constructor(private readonly opts: EarlyStoppingOptions, private readonly params: Params) {
+    this.snapshot = opts.restoreBest ? new Float32Array(params.data.length) : null;
+  }
+
+  private improved(v: number): boolean {
+    if (Number.isNaN(this.best)) return true;
+    return this.opts.monitor === 'val_loss' ? v < this.best - this.opts.minDelta : v > this.best + this.opts.minDelta;
+  }
+
+  onEpochEnd(log: EpochLog): string | void {
+    const v = log[this.opts.monitor];
+    if (this.improved(v)) {
+      this.best = v;
+      this.bestEpoch = log.epoch;
+      this.wait = 0;
+      this.snapshot?.set(this.params.data);
+      return;
+    }
+    this.wait++;
+    if (this.wait >= Math.max(1, this.opts.patience)) {
+      return `early stopping: ${this.opts.monitor} did not improve by more than ${this.opts.minDelta} for ${this.wait} epoch(s) after epoch ${this.bestEpoch}`;
+    }
+  }
+
+  onTrainEnd(): void {
+    if (this.snapshot && this.bestEpoch > 0) this.params.data.set(this.snapshot);
+  }
+}

@@ -1,0 +1,38 @@
+/** Loss, accuracy and confusion matrix of a model on a set of samples, in evaluation mode (no dropout). */
+import type { Dataset } from '../data/mnist';
+import type { Normalizer } from '../data/normalize';
+import type { Loss } from '../nn/losses';
+import type { Model } from '../nn/model';
+import { argmaxRow } from './metrics';
+
+export interface Evaluation {
+  samples: number;
+  loss: number;
+  accuracy: number;
+  confusion: number[][]; // [true][predicted]
+}
+
+const EVAL_BATCH = 500;
+
+export function evaluate(model: Model, loss: Loss, ds: Dataset, indices: Uint32Array, norm: Normalizer): Evaluation {
+  const C = model.outDim;
+  const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  const x = new Float32Array(EVAL_BATCH * ds.dim);
+  const labels = new Uint8Array(EVAL_BATCH);
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < indices.length; start += EVAL_BATCH) {
+    const B = Math.min(EVAL_BATCH, indices.length - start);
+    norm.gather(ds.images, indices, start, B, x);
+    for (let r = 0; r < B; r++) labels[r] = ds.labels[indices[start + r]];
+    const p = model.forward(x, B, false);
+    lossSum += loss.forward(p, labels, B, C) * B;
+    for (let r = 0; r < B; r++) {
+      const guess = argmaxRow(p, r, C);
+      confusion[labels[r]][guess]++;
+      if (guess === labels[r]) correct++;
+    }
+  }
+  const n = indices.length;
+  return { samples: n, loss: n ? lossSum / n : NaN, accuracy: n ? correct / n : NaN, confusion };
+}

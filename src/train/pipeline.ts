@@ -1,0 +1,74 @@
+/**
+ * One training run from a resolved config: load and split the data, fit the
+ * normalization on the training split, build model, loss and optimizer, train,
+ * and measure the final model on validation and test. No printing: progress
+ * goes to the callbacks the caller passes.
+ */
+import type { Config } from '../config/schema';
+import { defaultDataDir, loadDataset, type Dataset } from '../data/mnist';
+import { fitNormalization, Normalizer, type Normalization } from '../data/normalize';
+import { makeSplit, type Split } from '../data/split';
+import { makeLoss, type Loss } from '../nn/losses';
+import { Model } from '../nn/model';
+import { makeOptimizer } from '../optim';
+import { EarlyStopping, type Callback } from './callbacks';
+import { evaluate, type Evaluation } from './evaluate';
+import { Trainer, type FitResult } from './trainer';
+
+export interface PreparedData {
+  ds: Dataset;
+  split: Split;
+}
+
+/** Loads the dataset named by the config and makes its split (the same every time for the same seed). */
+export function prepareData(cfg: Config): PreparedData {
+  const ds = loadDataset(cfg.data.dir ?? defaultDataDir());
+  const full = makeSplit(ds.labels, ds.n, ds.officialTrain, cfg.data.split, cfg.seed);
+  const take = (a: Uint32Array) => (cfg.data.subset < 1 ? a.subarray(0, Math.max(1, Math.round(a.length * cfg.data.subset))) : a);
+  return { ds, split: { train: take(full.train), val: take(full.val), test: take(full.test) } };
+}
+
+export interface TrainOutcome {
+  model: Model;
+  loss: Loss;
+  normalization: Normalization;
+  fit: FitResult;
+  bestEpoch: number | null;
+  val: Evaluation;
+  test: Evaluation;
+}
+
+export async function runTraining(cfg: Config, data: PreparedData, callbacks: Callback[]): Promise<TrainOutcome> {
+  const { ds, split } = data;
+  const normalization = fitNormalization(cfg.data.normalize, cfg.data.perPixel, ds.images, split.train, ds.dim);
+  const norm = new Normalizer(normalization, ds.dim);
+  const model = new Model(cfg.model, ds.dim, cfg.seed);
+  const loss = makeLoss(cfg.training.loss, model.outputActivation);
+  const optimizer = makeOptimizer(cfg.training.optimizer, model.params.data.length);
+  const es = cfg.training.earlyStopping ? new EarlyStopping(cfg.training.earlyStopping, model.params) : null;
+  const trainer = new Trainer(
+    model,
+    optimizer,
+    loss,
+    {
+      epochs: cfg.training.epochs,
+      batchSize: cfg.training.batchSize,
+      learningRate: cfg.training.optimizer.learningRate,
+      l1: cfg.training.l1,
+      l2: cfg.training.l2,
+      seed: cfg.seed,
+    },
+    es ? [es, ...callbacks] : callbacks,
+  );
+  const fit = await trainer.fit(ds, split.train, split.val, norm);
+  const bestEpoch = es && cfg.training.earlyStopping && cfg.training.earlyStopping.restoreBest ? es.bestEpoch : null;
+  return {
+    model,
+    loss,
+    normalization,
+    fit,
+    bestEpoch,
+    val: evaluate(model, loss, ds, split.val, norm),
+    test: evaluate(model, loss, ds, split.test, norm),
+  };
+}

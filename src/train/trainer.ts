@@ -1,0 +1,140 @@
+/**
+ * The training loop, apart from the model and the optimizer: shuffle, gather
+ * and normalize a batch, forward, loss, backward, penalties, optimizer step;
+ * validate after each epoch and let the callbacks decide whether to go on.
+ */
+import type { Dataset } from '../data/mnist';
+import type { Normalizer } from '../data/normalize';
+import { BatchBuffers } from '../nn/layer';
+import type { Loss } from '../nn/losses';
+import type { Model } from '../nn/model';
+import type { Optimizer } from '../optim/optimizer';
+import { Rng } from '../util/rng';
+import type { Callback, EpochLog } from './callbacks';
+import { evaluate } from './evaluate';
+import { argmaxRow } from './metrics';
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  l1: number;
+  l2: number;
+  seed: number;
+}
+
+export interface FitResult {
+  history: EpochLog[];
+  stopReason: string;
+  trainSeconds: number;
+}
+
+// Yield to the event loop this often, so signals and progress timers are served.
+const YIELD_EVERY = 32;
+
+export class Trainer {
+  private readonly shuffleRng: Rng;
+
+  constructor(
+    readonly model: Model,
+    readonly optimizer: Optimizer,
+    readonly loss: Loss,
+    readonly opts: TrainOptions,
+    readonly callbacks: Callback[] = [],
+  ) {
+    this.shuffleRng = Rng.derive(opts.seed, 'shuffle');
+    model.setFusedOutput(loss.fusedWith !== null && loss.fusedWith === model.outputActivation);
+  }
+
+  async fit(ds: Dataset, train: Uint32Array, val: Uint32Array, norm: Normalizer): Promise<FitResult> {
+    const { model, optimizer, loss, opts } = this;
+    const params = model.params;
+    const C = model.outDim;
+    const D = ds.dim;
+    const n = train.length;
+    const batches = Math.ceil(n / opts.batchSize);
+    const order = new Uint32Array(train);
+    const xBufs = new BatchBuffers(D);
+    const gBufs = new BatchBuffers(C);
+    const labelsAll = new Uint8Array(opts.batchSize);
+    const history: EpochLog[] = [];
+    let stopReason = `finished all ${opts.epochs} epochs`;
+    let trainSeconds = 0;
+
+    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+      for (const cb of this.callbacks) cb.onEpochBegin?.(epoch, batches);
+      this.shuffleRng.shuffle(order);
+      const t0 = performance.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let bi = 0; bi < batches; bi++) {
+        const start = bi * opts.batchSize;
+        const B = Math.min(opts.batchSize, n - start);
+        const x = xBufs.get(B);
+        const labels = labelsAll.subarray(0, B);
+        norm.gather(ds.images, order, start, B, x);
+        for (let r = 0; r < B; r++) labels[r] = ds.labels[order[start + r]];
+
+        const p = model.forward(x, B, true);
+        const batchLoss = loss.forward(p, labels, B, C);
+        for (let r = 0; r < B; r++) if (argmaxRow(p, r, C) === labels[r]) correct++;
+        const g = gBufs.get(B);
+        loss.backward(p, labels, B, C, g);
+        params.zeroGrad();
+        model.backward(g, B);
+        const penalty = this.addPenalties();
+        optimizer.step(params.data, params.grad, opts.learningRate);
+
+        lossSum += (batchLoss + penalty) * B;
+        seen += B;
+        for (const cb of this.callbacks) cb.onBatchEnd?.({ epoch, batch: bi + 1, batches, loss: lossSum / seen, accuracy: correct / seen });
+        if (bi % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      trainSeconds += seconds;
+      const v = evaluate(model, loss, ds, val, norm);
+      const log: EpochLog = {
+        epoch,
+        loss: lossSum / seen,
+        accuracy: correct / seen,
+        val_loss: v.loss,
+        val_accuracy: v.accuracy,
+        lr: opts.learningRate,
+        seconds,
+        samplesPerSecond: n / seconds,
+      };
+      history.push(log);
+      let stop: string | void = undefined;
+      for (const cb of this.callbacks) stop = cb.onEpochEnd?.(log) || stop;
+      if (!Number.isFinite(log.loss)) stop = `training loss became ${log.loss} at epoch ${epoch}: the learning rate is probably too high`;
+      if (stop) {
+        stopReason = stop;
+        break;
+      }
+    }
+    for (const cb of this.callbacks) cb.onTrainEnd?.();
+    return { history, stopReason, trainSeconds };
+  }
+
+  /**
+   * Adds the L1/L2 penalties' gradients to the weights' gradients and returns
+   * the penalty itself: l1 Σ|w| + l2 Σw² over weights (not biases), as in Keras.
+   */
+  private addPenalties(): number {
+    const { l1, l2 } = this.opts;
+    if (l1 === 0 && l2 === 0) return 0;
+    let penalty = 0;
+    for (const v of this.model.params.views) {
+      if (!v.decay) continue;
+      const w = v.data;
+      const g = v.grad;
+      for (let i = 0; i < w.length; i++) {
+        const wi = w[i];
+        penalty += l1 * Math.abs(wi) + l2 * wi * wi;
+        g[i] += l1 * Math.sign(wi) + 2 * l2 * wi;
+      }
+    }
+    return penalty;
+  }
+}
