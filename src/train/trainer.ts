@@ -13,6 +13,7 @@ import { Rng } from '../util/rng';
 import type { Callback, EpochLog } from './callbacks';
 import { evaluate } from './evaluate';
 import { argmaxRow } from './metrics';
+import { addPenalties } from './penalties';
 
 export interface TrainOptions {
   epochs: number;
@@ -83,7 +84,7 @@ export class Trainer {
         loss.backward(p, labels, B, C, g);
         params.zeroGrad();
         model.backward(g, B);
-        const penalty = this.addPenalties();
+        const penalty = addPenalties(params, opts.l1, opts.l2);
         optimizer.step(params.data, params.grad, opts.learningRate);
 
         lossSum += (batchLoss + penalty) * B;
@@ -115,26 +116,5 @@ export class Trainer {
     }
     for (const cb of this.callbacks) cb.onTrainEnd?.();
     return { history, stopReason, trainSeconds };
-  }
-
-  /**
-   * Adds the L1/L2 penalties' gradients to the weights' gradients and returns
-   * the penalty itself: l1 Σ|w| + l2 Σw² over weights (not biases), as in Keras.
-   */
-  private addPenalties(): number {
-    const { l1, l2 } = this.opts;
-    if (l1 === 0 && l2 === 0) return 0;
-    let penalty = 0;
-    for (const v of this.model.params.views) {
-      if (!v.decay) continue;
-      const w = v.data;
-      const g = v.grad;
-      for (let i = 0; i < w.length; i++) {
-        const wi = w[i];
-        penalty += l1 * Math.abs(wi) + l2 * wi * wi;
-        g[i] += l1 * Math.sign(wi) + 2 * l2 * wi;
-      }
-    }
-    return penalty;
   }
 }
