@@ -1,0 +1,205 @@
+/**
+ * Every backward pass against finite differences (tolerance in helpers/gradcheck.ts:
+ * |a - n| <= 2e-4 + 2e-2 max(|a|, |n|), central differences with h = 1e-3).
+ */
+import { describe, expect, it } from 'vitest';
+import { ACTIVATIONS, type ActivationName } from '../../src/nn/activations';
+import { Dense } from '../../src/nn/dense';
+import { Dropout } from '../../src/nn/dropout';
+import { LOSSES, makeLoss } from '../../src/nn/losses';
+import { Model } from '../../src/nn/model';
+import { Params } from '../../src/nn/params';
+import { addPenalties } from '../../src/train/penalties';
+import { Rng } from '../../src/util/rng';
+import { checkGradient, randomArray, sampleIndices } from '../helpers/gradcheck';
+import { resolveConfig } from '../../src/config/load';
+
+const B = 5;
+
+/** A scalar loss of a layer output: L = Σ c ⊙ y, so dL/dy = c, an arbitrary upstream gradient. */
+function weightedSum(y: Float32Array, c: Float32Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += y[i] * c[i];
+  return s;
+}
+
+describe('Dense backward, each activation', () => {
+  for (const act of ACTIVATIONS) {
+    it(`${act}: dW, db and dX match finite differences`, () => {
+      const In = 7;
+      const Out = act === 'softmax' ? 10 : 6;
+      const layer = new Dense(0, In, Out, act, { alpha: 0.1 });
+      const params = new Params(layer.paramSpecs());
+      layer.bind(params);
+      params.data.set(randomArray(params.data.length, 11, 0.5));
+      const x = randomArray(B * In, 23, 1);
+      const c = randomArray(B * Out, 37, 1);
+      const f = () => weightedSum(layer.forward(x, B, true), c, B * Out);
+
+      f();
+      params.zeroGrad();
+      const dy = Float32Array.from(c);
+      const dx = Float32Array.from(layer.backward(dy, B, true)!);
+      const signature = () => Array.from(layer.forward(x, B, true), (v) => (v > 0 ? 1 : 0)).join('');
+      const skipped: number[] = [];
+      expect(checkGradient(params.data, params.grad, f, sampleIndices(params.data.length), signature, skipped)).toEqual([]);
+      expect(checkGradient(x, dx, f, sampleIndices(x.length), signature, skipped)).toEqual([]);
+      expect(skipped.length).toBeLessThan(5);
+      // the check is not vacuous: gradients are not all zero
+      expect(Math.max(...Array.from(params.grad, Math.abs))).toBeGreaterThan(1e-3);
+    });
+  }
+});
+
+describe('Dropout backward', () => {
+  it('passes gradients through the same mask as forward, scaled by 1/(1-rate)', () => {
+    const D = 40;
+    const rng = new Rng(5);
+    const layer = new Dropout(0, D, 0.3, rng);
+    const x = randomArray(B * D, 3, 1);
+    const c = randomArray(B * D, 4, 1);
+    const state = rng.getState();
+    // the same mask for every evaluation: reset the generator before each forward
+    const f = () => {
+      rng.setState(state);
+      return weightedSum(layer.forward(x, B, true), c, B * D);
+    };
+    f();
+    const dx = Float32Array.from(layer.backward(Float32Array.from(c), B, true)!);
+    expect(checkGradient(x, dx, f, sampleIndices(x.length))).toEqual([]);
+    const zeros = Array.from(dx).filter((v) => v === 0).length;
+    expect(zeros).toBeGreaterThan(0.15 * B * D); // about 30% dropped
+    expect(zeros).toBeLessThan(0.45 * B * D);
+  });
+
+  it('is the identity at evaluation', () => {
+    const layer = new Dropout(0, 8, 0.5, new Rng(1));
+    const x = randomArray(16, 9);
+    expect(layer.forward(x, 2, false)).toBe(x);
+  });
+});
+
+describe('Losses backward (with the output layer they fuse with)', () => {
+  const outputs: Record<string, ActivationName[]> = {
+    cross_entropy: ['softmax'],
+    mse: ['softmax', 'sigmoid', 'linear', 'tanh'],
+    binary_cross_entropy: ['sigmoid', 'softmax'],
+  };
+  for (const lossName of LOSSES) {
+    for (const act of outputs[lossName]) {
+      it(`${lossName} after ${act}: gradient through the output layer matches`, () => {
+        const In = 6;
+        const C = 10;
+        const layer = new Dense(0, In, C, act, { alpha: 0.01 });
+        const params = new Params(layer.paramSpecs());
+        layer.bind(params);
+        params.data.set(randomArray(params.data.length, 17, 0.6));
+        const loss = makeLoss(lossName, act);
+        layer.gradIsPreActivation = loss.fusedWith === act;
+        const labels = Uint8Array.from([3, 0, 9, 3, 7]);
+        const x = randomArray(B * In, 29, 1);
+        const f = () => loss.forward(layer.forward(x, B, true), labels, B, C);
+        const p = layer.forward(x, B, true);
+        const g = new Float32Array(B * C);
+        loss.backward(p, labels, B, C, g);
+        params.zeroGrad();
+        const dx = Float32Array.from(layer.backward(g, B, true)!);
+        expect(checkGradient(params.data, params.grad, f, sampleIndices(params.data.length))).toEqual([]);
+        expect(checkGradient(x, dx, f, sampleIndices(x.length))).toEqual([]);
+      });
+    }
+  }
+
+  it('cross-entropy fuses with softmax, binary cross-entropy with sigmoid, MSE with nothing', () => {
+    expect(makeLoss('cross_entropy', 'softmax').fusedWith).toBe('softmax');
+    expect(makeLoss('binary_cross_entropy', 'sigmoid').fusedWith).toBe('sigmoid');
+    expect(makeLoss('binary_cross_entropy', 'softmax').fusedWith).toBe(null);
+    expect(makeLoss('mse', 'softmax').fusedWith).toBe(null);
+  });
+
+  it('known values: cross-entropy of a uniform prediction is ln 10; MSE of a perfect one-hot is 0', () => {
+    const p = new Float32Array(10).fill(0.1);
+    expect(makeLoss('cross_entropy', 'softmax').forward(p, Uint8Array.of(4), 1, 10)).toBeCloseTo(Math.log(10), 6);
+    const onehot = new Float32Array(10);
+    onehot[2] = 1;
+    expect(makeLoss('mse', 'softmax').forward(onehot, Uint8Array.of(2), 1, 10)).toBe(0);
+    // BCE of p = 0.5 everywhere is ln 2
+    expect(makeLoss('binary_cross_entropy', 'sigmoid').forward(new Float32Array(10).fill(0.5), Uint8Array.of(1), 1, 10)).toBeCloseTo(Math.log(2), 6);
+  });
+});
+
+describe('Whole model backward', () => {
+  const cases: Array<[string, string, string]> = [
+    ['relu', 'cross_entropy', 'softmax'],
+    ['tanh', 'mse', 'softmax'],
+    ['sigmoid', 'binary_cross_entropy', 'sigmoid'],
+    ['leaky_relu', 'cross_entropy', 'softmax'],
+  ];
+  for (const [hidden, lossName, out] of cases) {
+    it(`${hidden} hidden layers, dropout, ${lossName}: every parameter's gradient matches`, () => {
+      const cfg = resolveConfig(
+        {
+          model: {
+            init: 'xavier',
+            layers: [
+              { type: 'dense', units: 9, activation: hidden },
+              { type: 'dropout', rate: 0.25 },
+              { type: 'dense', units: 8, activation: hidden },
+              { type: 'dense', units: 10, activation: out },
+            ],
+          },
+          training: { loss: lossName },
+        },
+        'test',
+      );
+      const In = 12;
+      const model = new Model(cfg.model, In, 3);
+      const loss = makeLoss(cfg.training.loss, model.outputActivation);
+      model.setFusedOutput(loss.fusedWith === model.outputActivation);
+      const x = randomArray(B * In, 41, 1);
+      const labels = Uint8Array.from([1, 5, 5, 0, 9]);
+      // freeze the dropout mask: the model's dropout generator is reseeded identically for each forward
+      const dropout = model.layers[1] as unknown as { rng: Rng };
+      const state = dropout.rng.getState();
+      const f = () => {
+        dropout.rng.setState(state);
+        return loss.forward(model.forward(x, B, true), labels, B, 10);
+      };
+      f();
+      const p = model.forward((dropout.rng.setState(state), x), B, true);
+      const g = new Float32Array(B * 10);
+      loss.backward(p, labels, B, 10, g);
+      model.params.zeroGrad();
+      model.backward(g, B);
+      // which units sit on which side of a kink (relu, leaky_relu): see checkGradient
+      const signature = () => model.layers.map((l) => Array.from((l as unknown as { a?: Float32Array }).a ?? [], (v) => (v > 0 ? 1 : 0)).join('')).join('|');
+      const skipped: number[] = [];
+      const indices = sampleIndices(model.params.data.length, 400);
+      expect(checkGradient(model.params.data, model.params.grad, f, indices, signature, skipped)).toEqual([]);
+      expect(skipped.length).toBeLessThan(0.05 * indices.length);
+    });
+  }
+});
+
+describe('L1/L2 penalties', () => {
+  it('gradient of l1 Σ|w| + l2 Σw² over weights matches, and biases are not penalized', () => {
+    const params = new Params([
+      { name: 'w', shape: [4, 3], decay: true },
+      { name: 'b', shape: [4], decay: false },
+    ]);
+    params.data.set(randomArray(16, 7, 1));
+    const f = () => {
+      const saved = Float32Array.from(params.grad);
+      const v = addPenalties(params, 0.01, 0.05);
+      params.grad.set(saved);
+      return v;
+    };
+    params.zeroGrad();
+    addPenalties(params, 0.01, 0.05);
+    expect(checkGradient(params.data, params.grad, f, sampleIndices(16))).toEqual([]);
+    expect(Array.from(params.get('b').grad)).toEqual([0, 0, 0, 0]);
+    const w = params.get('w').data;
+    const expected = Array.from(w).reduce((a, v) => a + 0.01 * Math.abs(v) + 0.05 * v * v, 0);
+    expect(f()).toBeCloseTo(expected, 6);
+  });
+});
