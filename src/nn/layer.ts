@@ -23,13 +23,16 @@ export interface Layer {
 }
 
 /** Buffers of width `width`, one per batch size seen, reused across steps. */
-export class BatchBuffers {
-  private readonly byBatch = new Map<number, Float32Array>();
-  constructor(private readonly width: number) {}
-  get(B: number): Float32Array {
+export class BatchBuffers<T extends Float32Array | Uint8Array = Float32Array> {
+  private readonly byBatch = new Map<number, T>();
+  constructor(
+    private readonly width: number,
+    private readonly make: (n: number) => T = (n) => new Float32Array(n) as T,
+  ) {}
+  get(B: number): T {
     let buf = this.byBatch.get(B);
     if (!buf) {
-      buf = new Float32Array(B * this.width);
+      buf = this.make(B * this.width);
       this.byBatch.set(B, buf);
     }
     return buf;

@@ -57,7 +57,7 @@ export class Trainer {
     const order = new Uint32Array(train);
     const xBufs = new BatchBuffers(D);
     const gBufs = new BatchBuffers(C);
-    const labelsAll = new Uint8Array(opts.batchSize);
+    const labelBufs = new BatchBuffers(1, (k) => new Uint8Array(k));
     const history: EpochLog[] = [];
     let stopReason = `finished all ${opts.epochs} epochs`;
     let trainSeconds = 0;
@@ -73,7 +73,7 @@ export class Trainer {
         const start = bi * opts.batchSize;
         const B = Math.min(opts.batchSize, n - start);
         const x = xBufs.get(B);
-        const labels = labelsAll.subarray(0, B);
+        const labels = labelBufs.get(B);
         norm.gather(ds.images, order, start, B, x);
         for (let r = 0; r < B; r++) labels[r] = ds.labels[order[start + r]];
 

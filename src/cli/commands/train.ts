@@ -29,7 +29,7 @@ export function trainCommand(): Command {
       const { ds, split } = data;
       process.stdout.write(
         `training ${file} -> ${dir}\n` +
-          `data: ${ds.n} images ${ds.rows}x${ds.cols} from ${path.relative(process.cwd(), ds.dir) || ds.dir}; split ${split.train.length}/${split.val.length}/${split.test.length} (train/val/test)\n`,
+          `data: ${ds.n} images ${ds.rows}x${ds.cols} from ${displayPath(ds.dir)}; split ${split.train.length}/${split.val.length}/${split.test.length} (train/val/test)\n`,
       );
       const outcome = await runTraining(config, data, [progressCallback(config.training.epochs)]);
       saveModel(path.join(dir, 'model.safetensors'), outcome.model, outcome.normalization, ds.rows, ds.cols);
@@ -63,6 +63,12 @@ export function trainCommand(): Command {
         throw new UserError(`training diverged (loss ${outcome.fit.history[outcome.fit.history.length - 1].loss}); lower training.optimizer.learningRate`, 1);
       }
     });
+}
+
+/** Relative to the working folder when inside it, else absolute. */
+function displayPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') ? rel : path.resolve(p);
 }
 
 function packageVersion(): string {
