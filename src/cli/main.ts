@@ -9,12 +9,10 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('nn')
     .description('train, evaluate and use from-scratch neural networks on MNIST digits')
     .version(require('../../package.json').version)
-    .option('--debug', 'show stack traces for errors')
-    .showSuggestionAfterError(true)
-    .showHelpAfterError('(run nn --help for usage)')
-    .exitOverride();
-  for (const cmd of [trainCommand(), evalCommand(), predictCommand()]) {
-    program.addCommand(cmd.exitOverride().showSuggestionAfterError(true));
+    .option('--debug', 'show stack traces for errors');
+  for (const cmd of [program, trainCommand(), evalCommand(), predictCommand()]) {
+    cmd.exitOverride().showSuggestionAfterError(true).configureOutput({ outputError: oneLine });
+    if (cmd !== program) program.addCommand(cmd);
   }
   try {
     await program.parseAsync(argv);
@@ -22,4 +20,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return reportError(e, argv.includes('--debug'));
   }
+}
+
+/** Commander puts its suggestion on a line of its own; errors here are one line. */
+function oneLine(message: string, write: (s: string) => void): void {
+  write(message.trim().replace(/\s*\n\s*/g, ' ') + '\n');
 }

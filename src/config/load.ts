@@ -36,8 +36,8 @@ function parseJson(text: string, file: string): unknown {
   } catch (e) {
     const msg = (e as Error).message;
     const m = /position (\d+)/.exec(msg);
-    const where = m ? lineCol(text, Number(m[1])) : '';
-    throw new UserError(`${file}${where}: JSON syntax error: ${msg.replace(/ in JSON at position \d+.*$/, '')}`);
+    const where = lineCol(text, m ? Number(m[1]) : jsonErrorOffset(text));
+    throw new UserError(`${file}${where}: JSON syntax error: ${msg.replace(/ in JSON at position \d+.*$|, (\.\.\.)?"[\s\S]*"(\.\.\.)? is not valid JSON$/, '')}`);
   }
 }
 
@@ -46,10 +46,38 @@ function parseYaml(text: string, file: string): unknown {
   const err = doc.errors[0];
   if (err) {
     const pos = err.linePos?.[0];
-    const where = pos ? `:${pos.line}:${pos.col}` : '';
+    const where = pos ? `:${pos.line}:${pos.col}` : err.pos ? lineCol(text, err.pos[0]) : '';
     throw new UserError(`${file}${where}: YAML syntax error: ${err.message.split('\n')[0]}`);
   }
   return doc.toJS();
+}
+
+/**
+ * Where JSON.parse gave up, for the messages that carry no position (Node 20's
+ * "Unexpected token" and "Unexpected end"): the shortest prefix that fails for
+ * another reason than ending early contains the bad character at its end.
+ */
+function jsonErrorOffset(text: string): number {
+  const failsBeforeEnd = (k: number) => {
+    try {
+      JSON.parse(text.slice(0, k));
+      return false;
+    } catch (e) {
+      const msg = (e as Error).message;
+      const at = /position (\d+)/.exec(msg);
+      // a prefix cut inside a string or a number also fails, at its very end: that is ending early too
+      return !/Unexpected end of JSON input|Unterminated string/.test(msg) && !(at && Number(at[1]) >= k - 1);
+    }
+  };
+  if (!failsBeforeEnd(text.length)) return text.trimEnd().length;
+  let lo = 0;
+  let hi = text.length; // failsBeforeEnd(hi) holds
+  while (lo + 1 < hi) {
+    const mid = (lo + hi) >> 1;
+    if (failsBeforeEnd(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi - 1;
 }
 
 function lineCol(text: string, pos: number): string {
@@ -63,13 +91,13 @@ function lineCol(text: string, pos: number): string {
 export function applyOverrides(raw: unknown, overrides: Record<string, unknown>): unknown {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
   const out = structuredClone(raw) as Record<string, unknown>;
-  for (const [key, value] of Object.entries(overrides)) {
+  nextOverride: for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
     const parts = key.split('.');
     let node = out;
     for (const p of parts.slice(0, -1)) {
       if (node[p] === undefined) node[p] = {};
-      if (typeof node[p] !== 'object' || node[p] === null) break;
+      if (typeof node[p] !== 'object' || node[p] === null) continue nextOverride; // leave the wrong value for validation to report
       node = node[p] as Record<string, unknown>;
     }
     node[parts[parts.length - 1]] = value;
@@ -83,7 +111,7 @@ export function resolveConfig(raw: unknown, file: string): Config {
   }
   const r = configSchema.safeParse(raw, { reportInput: true });
   if (r.success) return r.data;
-  throw new UserError(`${file}: ${formatIssue(r.error.issues[0])}`);
+  throw new UserError(`${file}: ${formatIssue(r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0])}`); // a misspelt key first: it often causes the other issues ("rat" leaves "rate" missing)
 }
 
 export function loadConfig(file: string, overrides: Record<string, unknown> = {}): LoadedConfig {
@@ -126,7 +154,7 @@ export function formatIssue(issue: z.core.$ZodIssue): string {
       const alts = i.errors.map((errs) => errs[0]).filter(Boolean);
       const deepest = alts.find((e) => e.path.length > 0);
       if (deepest) return formatIssue({ ...deepest, path: [...issue.path, ...deepest.path] } as z.core.$ZodIssue);
-      const wanted = alts.map((e) => (e.code === 'invalid_value' ? e.values.map((v) => JSON.stringify(v)).join(' or ') : TYPE_WORDS[(e as { expected?: string }).expected ?? ''] ?? (e as { expected?: string }).expected)).join(' or ');
+      const wanted = alts.map((e) => (e.code === 'invalid_value' ? e.values.map((v) => JSON.stringify(v)).join(' or ') : e.code === 'too_small' || e.code === 'too_big' ? `a list of ${e.code === 'too_small' ? e.minimum : e.maximum} items` : TYPE_WORDS[(e as { expected?: string }).expected ?? ''] ?? (e as { expected?: string }).expected)).join(' or ');
       return `${at}: expected ${wanted}; got ${show(input)}`;
     }
     case 'invalid_value': {

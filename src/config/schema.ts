@@ -103,6 +103,7 @@ export const configSchema = z
       else if (split[0] === 0 || split[1] === 0 || split[2] === 0) ctx.addIssue({ code: 'custom', path: ['data', 'split'], message: `expected train, validation and test ratios all above 0; got [${split.join(', ')}]` });
     }
     const layers = c.model.layers;
+    if (layers.length === 0) return; // already reported: at least one layer
     const last = layers[layers.length - 1];
     layers.forEach((l, i) => {
       if (l.type === 'dense' && l.activation === 'softmax' && i !== layers.length - 1) {

@@ -42,20 +42,35 @@ export function markLatest(dir: string): void {
   writeFileAtomic(path.join(RUNS_DIR, LATEST), path.resolve(dir) + '\n');
 }
 
-/** The model file of the most recent run. */
+/** The model file of the most recent run: the one runs/.latest names, else the newest in runs/. */
 export function latestModel(): string {
   const pointer = path.join(RUNS_DIR, LATEST);
   if (fs.existsSync(pointer)) {
-    const dir = fs.readFileSync(pointer, 'utf8').trim();
-    const file = path.join(dir, 'model.safetensors');
-    if (fs.existsSync(file)) return path.relative(process.cwd(), file) || file;
+    const file = path.join(fs.readFileSync(pointer, 'utf8').trim(), 'model.safetensors');
+    if (fs.existsSync(file)) return shortPath(file);
   }
+  const candidates = fs.existsSync(RUNS_DIR)
+    ? fs
+        .readdirSync(RUNS_DIR)
+        .map((d) => path.join(RUNS_DIR, d, 'model.safetensors'))
+        .filter((f) => fs.existsSync(f))
+    : [];
+  if (candidates.length) return candidates.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
   throw new UserError('no trained model found in runs/: train one with `nn train --config configs/mlp.yaml`, or pass --model PATH');
 }
 
 /** --model may name a model file or a run folder. */
 export function resolveModelPath(p: string | undefined): string {
   if (!p) return latestModel();
-  if (fs.existsSync(p) && fs.statSync(p).isDirectory()) return path.join(p, 'model.safetensors');
+  if (fs.existsSync(p) && fs.statSync(p).isDirectory()) {
+    const file = path.join(p, 'model.safetensors');
+    if (!fs.existsSync(file)) throw new UserError(`${p}: no model.safetensors in this folder; expected a run folder (e.g. runs/mlp) or a model file`);
+    return file;
+  }
   return p;
+}
+
+function shortPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
 }

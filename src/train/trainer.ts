@@ -59,7 +59,7 @@ export class Trainer {
     const gBufs = new BatchBuffers(C);
     const labelBufs = new BatchBuffers(1, (k) => new Uint8Array(k));
     const history: EpochLog[] = [];
-    let stopReason = `finished all ${opts.epochs} epochs`;
+    let stopReason = opts.epochs === 1 ? 'finished its 1 epoch' : `finished all ${opts.epochs} epochs`;
     let trainSeconds = 0;
 
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
