@@ -24,7 +24,7 @@ export interface SavedModel {
 }
 
 export function saveModel(path: string, model: Model, normalization: Normalization, rows: number, cols: number): void {
-  const tensors: Array<[string, Tensor]> = model.params.views.map((v) => [v.name, { shape: v.shape, data: v.data }]);
+  const tensors: Array<[string, Tensor]> = model.params.views.map((v) => [v.name, v.transposed ? transpose(v.data, v.shape) : { shape: v.shape, data: v.data }]);
   writeSafetensorsFile(path, tensors, {
     format: String(MODEL_FORMAT),
     producer: 'nn',
@@ -55,6 +55,13 @@ function parseMeta<T>(path: string, key: string, text: string | undefined, schem
   return r.data;
 }
 
+/** (R, C) -> (C, R): our (In, Out) weights to the file's (Out, In), and back. */
+function transpose(data: Float32Array, [R, C]: number[]): Tensor {
+  const out = new Float32Array(R * C);
+  for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[c * R + r] = data[r * C + c];
+  return { shape: [C, R], data: out };
+}
+
 export function loadModel(path: string): SavedModel {
   const { tensors, metadata } = readSafetensorsFile(path);
   const format = Number(metadata.format);
@@ -72,13 +79,14 @@ export function loadModel(path: string): SavedModel {
   for (const v of model.params.views) {
     const t = tensors.get(v.name);
     if (!t) throw new UserError(`${path}: tensor ${v.name} is missing; the architecture in its metadata needs it`);
-    if (t.shape.join(',') !== v.shape.join(',')) {
-      throw new UserError(`${path}: tensor ${v.name} has shape [${t.shape.join(', ')}]; the architecture in its metadata needs [${v.shape.join(', ')}]`);
+    const fileShape = v.transposed ? [...v.shape].reverse() : v.shape;
+    if (t.shape.join(',') !== fileShape.join(',')) {
+      throw new UserError(`${path}: tensor ${v.name} has shape [${t.shape.join(', ')}]; the architecture in its metadata needs [${fileShape.join(', ')}]`);
     }
     for (let i = 0; i < t.data.length; i++) {
       if (!Number.isFinite(t.data[i])) throw new UserError(`${path}: tensor ${v.name} holds a non-finite value (${t.data[i]}) at index ${i}`);
     }
-    v.data.set(t.data);
+    v.data.set(v.transposed ? transpose(t.data, fileShape).data : t.data);
   }
   const expected = new Set(model.params.views.map((v) => v.name));
   for (const name of tensors.keys()) {

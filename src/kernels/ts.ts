@@ -1,11 +1,11 @@
 /**
  * Fast kernels in plain TypeScript: 4x4 register blocking, so each value loaded
  * from memory feeds four multiply-adds instead of one. Same results as
- * naive.ts up to float rounding (tested in test/kernels).
+ * naive.ts up to float rounding (tested in test/kernels). Weights are Wt (In, Out).
  */
 
-/** Y (B, Out) = X (B, In) · Wᵀ + bias (Out): dot products of rows, both contiguous. */
-export function linearForward(X: Float32Array, W: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number): void {
+/** C (M, N) = A (M, K) · Bmᵀ, Bm (N, K): dot products of rows, both contiguous. */
+function dotRows(X: Float32Array, W: Float32Array, Y: Float32Array, B: number, Out: number, In: number): void {
   const B4 = B & ~3;
   const O4 = Out & ~3;
   for (let b = 0; b < B4; b += 4) {
@@ -22,7 +22,7 @@ export function linearForward(X: Float32Array, W: Float32Array, bias: Float32Arr
         s20 += a2 * c0; s21 += a2 * c1; s22 += a2 * c2; s23 += a2 * c3;
         s30 += a3 * c0; s31 += a3 * c1; s32 += a3 * c2; s33 += a3 * c3;
       }
-      const bb0 = bias[o], bb1 = bias[o + 1], bb2 = bias[o + 2], bb3 = bias[o + 3];
+      const bb0 = 0, bb1 = 0, bb2 = 0, bb3 = 0;
       let y = b * Out + o;
       Y[y] = s00 + bb0; Y[y + 1] = s01 + bb1; Y[y + 2] = s02 + bb2; Y[y + 3] = s03 + bb3; y += Out;
       Y[y] = s10 + bb0; Y[y + 1] = s11 + bb1; Y[y + 2] = s12 + bb2; Y[y + 3] = s13 + bb3; y += Out;
@@ -36,8 +36,8 @@ export function linearForward(X: Float32Array, W: Float32Array, bias: Float32Arr
         const c = W[w + i];
         s0 += X[x0 + i] * c; s1 += X[x1 + i] * c; s2 += X[x2 + i] * c; s3 += X[x3 + i] * c;
       }
-      Y[b * Out + o] = s0 + bias[o]; Y[(b + 1) * Out + o] = s1 + bias[o];
-      Y[(b + 2) * Out + o] = s2 + bias[o]; Y[(b + 3) * Out + o] = s3 + bias[o];
+      Y[b * Out + o] = s0; Y[(b + 1) * Out + o] = s1;
+      Y[(b + 2) * Out + o] = s2; Y[(b + 3) * Out + o] = s3;
     }
   }
   for (let b = B4; b < B; b++) {
@@ -46,7 +46,7 @@ export function linearForward(X: Float32Array, W: Float32Array, bias: Float32Arr
       const w = o * In;
       let s = 0;
       for (let i = 0; i < In; i++) s += X[x + i] * W[w + i];
-      Y[b * Out + o] = s + bias[o];
+      Y[b * Out + o] = s;
     }
   }
 }
@@ -101,14 +101,20 @@ function gemmStridedA(A: Float32Array, am: number, ak: number, Bm: Float32Array,
   }
 }
 
-/** dX (B, In) = dY (B, Out) · W (Out, In) */
-export function linearBackwardInput(dY: Float32Array, W: Float32Array, dX: Float32Array, B: number, In: number, Out: number): void {
-  gemmStridedA(dY, Out, 1, W, dX, B, In, Out, false);
+/** Y (B, Out) = X (B, In) · Wt (In, Out) + bias (Out) */
+export function linearForward(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number): void {
+  for (let b = 0; b < B; b++) Y.set(bias.subarray(0, Out), b * Out);
+  gemmStridedA(X, In, 1, Wt, Y, B, Out, In, true);
 }
 
-/** dW (Out, In) += dYᵀ · X; db (Out) += Σ_b dY */
-export function linearBackwardWeight(dY: Float32Array, X: Float32Array, dW: Float32Array, db: Float32Array, B: number, In: number, Out: number): void {
-  gemmStridedA(dY, 1, Out, X, dW, Out, In, B, true);
+/** dX (B, In) = dY (B, Out) · Wtᵀ */
+export function linearBackwardInput(dY: Float32Array, Wt: Float32Array, dX: Float32Array, B: number, In: number, Out: number): void {
+  dotRows(dY, Wt, dX, B, In, Out);
+}
+
+/** dWt (In, Out) += Xᵀ · dY; db (Out) += Σ_b dY */
+export function linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number): void {
+  gemmStridedA(X, 1, In, dY, dWt, In, Out, B, true);
   for (let b = 0; b < B; b++) {
     const r = b * Out;
     for (let o = 0; o < Out; o++) db[o] += dY[r + o];

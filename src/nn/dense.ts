@@ -1,6 +1,7 @@
 /**
  * Dense (fully connected) layer with its activation: a = f(x · Wᵀ + b).
- * W is (Out, In), PyTorch's Linear layout, so saved weights load there as they are.
+ * The weights are stored transposed, Wt (In, Out), so that every product runs
+ * along contiguous rows of Out; model files hold PyTorch's (Out, In).
  */
 import { kernels } from '../kernels';
 import { activationBackward, activationForward, type ActivationName, type ActivationOptions } from './activations';
@@ -9,7 +10,7 @@ import type { ParamSpec, Params, ParamView } from './params';
 
 export class Dense implements Layer {
   readonly kind = 'dense';
-  private W!: ParamView; // (Out, In)
+  private W!: ParamView; // Wt (In, Out)
   private b!: ParamView; // (Out)
   private x: Float32Array | null = null; // (B, In) saved input
   private a: Float32Array | null = null; // (B, Out) saved output
@@ -34,7 +35,7 @@ export class Dense implements Layer {
 
   paramSpecs(): ParamSpec[] {
     return [
-      { name: `layers.${this.index}.weight`, shape: [this.outDim, this.inDim], decay: true },
+      { name: `layers.${this.index}.weight`, shape: [this.inDim, this.outDim], decay: true, transposed: true },
       { name: `layers.${this.index}.bias`, shape: [this.outDim], decay: false },
     ];
   }

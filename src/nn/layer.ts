@@ -3,6 +3,7 @@
  * into the parameter gradients and returns dL/dx. Buffers are allocated once
  * per batch size and reused, so a training step allocates nothing.
  */
+import { allocF32 } from '../kernels/memory';
 import type { ParamSpec, Params } from './params';
 
 export interface Layer {
@@ -27,7 +28,7 @@ export class BatchBuffers<T extends Float32Array | Uint8Array = Float32Array> {
   private readonly byBatch = new Map<number, T>();
   constructor(
     private readonly width: number,
-    private readonly make: (n: number) => T = (n) => new Float32Array(n) as T,
+    private readonly make: (n: number) => T = (n) => allocF32(n) as T,
   ) {}
   get(B: number): T {
     let buf = this.byBatch.get(B);

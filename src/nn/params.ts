@@ -3,10 +3,13 @@
  * another of the same layout, so that an optimizer step is one flat loop and a
  * checkpoint is one copy. Each tensor is a named view into the block.
  */
+import { allocF32 } from '../kernels/memory';
+
 export interface ParamSpec {
   name: string; // e.g. layers.0.weight
-  shape: number[];
+  shape: number[]; // as stored here
   decay: boolean; // L1/L2 penalties apply (weights yes, biases no)
+  transposed?: boolean; // stored as (In, Out); files and PyTorch hold (Out, In)
 }
 
 export interface ParamView extends ParamSpec {
@@ -30,8 +33,8 @@ export class Params {
       total += size;
       return p;
     });
-    this.data = new Float32Array(total);
-    this.grad = new Float32Array(total);
+    this.data = allocF32(total);
+    this.grad = allocF32(total);
     this.views = placed.map((p) => ({
       ...p,
       data: this.data.subarray(p.offset, p.offset + p.size),

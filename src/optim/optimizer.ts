@@ -3,6 +3,8 @@
  * each as long as the flat parameter block). Each optimizer implements only
  * its update, one flat loop over parameters and gradients.
  */
+import { allocF32 } from '../kernels/memory';
+
 export abstract class Optimizer {
   t = 0; // steps taken
   protected readonly state: Record<string, Float32Array> = {};
@@ -10,7 +12,7 @@ export abstract class Optimizer {
   constructor(readonly size: number) {}
 
   protected buffer(name: string, fill = 0): Float32Array {
-    const b = new Float32Array(this.size);
+    const b = allocF32(this.size);
     if (fill !== 0) b.fill(fill);
     this.state[name] = b;
     return b;

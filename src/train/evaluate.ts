@@ -3,6 +3,7 @@ import type { Dataset } from '../data/mnist';
 import type { Normalizer } from '../data/normalize';
 import type { Loss } from '../nn/losses';
 import type { Model } from '../nn/model';
+import { allocF32, allocU8 } from '../kernels/memory';
 import { argmaxRow } from './metrics';
 
 export interface Evaluation {
@@ -14,11 +15,21 @@ export interface Evaluation {
 
 const EVAL_BATCH = 500;
 
+// One pair of buffers per input width, reused by every evaluation.
+const buffers = new Map<number, { x: Float32Array; labels: Uint8Array }>();
+function evalBuffers(D: number): { x: Float32Array; labels: Uint8Array } {
+  let b = buffers.get(D);
+  if (!b) {
+    b = { x: allocF32(EVAL_BATCH * D), labels: allocU8(EVAL_BATCH) };
+    buffers.set(D, b);
+  }
+  return b;
+}
+
 export function evaluate(model: Model, loss: Loss, ds: Dataset, indices: Uint32Array, norm: Normalizer): Evaluation {
   const C = model.outDim;
   const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
-  const x = new Float32Array(EVAL_BATCH * ds.dim);
-  const labels = new Uint8Array(EVAL_BATCH);
+  const { x, labels } = evalBuffers(ds.dim);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < indices.length; start += EVAL_BATCH) {

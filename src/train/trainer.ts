@@ -5,6 +5,7 @@
  */
 import type { Dataset } from '../data/mnist';
 import type { Normalizer } from '../data/normalize';
+import { allocU8 } from '../kernels/memory';
 import { BatchBuffers } from '../nn/layer';
 import type { Loss } from '../nn/losses';
 import type { Model } from '../nn/model';
@@ -57,7 +58,7 @@ export class Trainer {
     const order = new Uint32Array(train);
     const xBufs = new BatchBuffers(D);
     const gBufs = new BatchBuffers(C);
-    const labelBufs = new BatchBuffers(1, (k) => new Uint8Array(k));
+    const labelBufs = new BatchBuffers(1, allocU8);
     const history: EpochLog[] = [];
     let stopReason = opts.epochs === 1 ? 'finished its 1 epoch' : `finished all ${opts.epochs} epochs`;
     let trainSeconds = 0;

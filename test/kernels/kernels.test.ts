@@ -51,9 +51,10 @@ describe('fast kernels match the naive reference', () => {
   });
 
   it('the naive forward computes a known product', () => {
-    // X = [[1, 2]], W = [[3, 4], [5, 6]] (Out x In), b = [0.5, -1]  ->  [1*3+2*4+0.5, 1*5+2*6-1]
+    // X = [[1, 2]], W = [[3, 4], [5, 6]] (Out x In) stored as Wt = [[3, 5], [4, 6]], b = [0.5, -1]
+    //   ->  [1*3+2*4+0.5, 1*5+2*6-1]
     const y = new Float32Array(2);
-    naive.linearForwardNaive(Float32Array.of(1, 2), Float32Array.of(3, 4, 5, 6), Float32Array.of(0.5, -1), y, 1, 2, 2);
+    naive.linearForwardNaive(Float32Array.of(1, 2), Float32Array.of(3, 5, 4, 6), Float32Array.of(0.5, -1), y, 1, 2, 2);
     expect(Array.from(y)).toEqual([11.5, 16]);
   });
 });

@@ -154,6 +154,9 @@ describe('Whole model backward', () => {
       );
       const In = 12;
       const model = new Model(cfg.model, In, 3);
+      // Random biases too: with zero biases, a sample whose inputs dropout zeroed entirely
+      // puts every unit of the next layer exactly on ReLU's kink, where no derivative exists.
+      model.params.data.set(randomArray(model.params.data.length, 13, 0.5));
       const loss = makeLoss(cfg.training.loss, model.outputActivation);
       model.setFusedOutput(loss.fusedWith === model.outputActivation);
       const x = randomArray(B * In, 41, 1);

@@ -1,0 +1,50 @@
+/**
+ * Every hot buffer (parameters, gradients, optimizer state, activations,
+ * batches) lives in one shared WebAssembly memory, handed out by a bump
+ * allocator. The WebAssembly kernels then work on them in place (a pointer is
+ * just the view's byteOffset), nothing is copied per step, and worker threads
+ * see the same bytes. Shared memory also never detaches its buffer when it
+ * grows, so earlier views stay valid.
+ */
+const PAGE = 65536;
+const MAX_PAGES = 65536; // 4 GiB of address space, reserved lazily
+// The WebAssembly module's own statics and stack live below this.
+export const RESERVED_BYTES = 1 << 20;
+const ALIGN = 64; // a cache line
+
+export const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
+let top = RESERVED_BYTES;
+// The buffers this memory has exposed: views over any of them are ours.
+const ours = new WeakSet<ArrayBufferLike>([memory.buffer]);
+
+function reserve(bytes: number): number {
+  const at = (top + ALIGN - 1) & ~(ALIGN - 1);
+  const end = at + bytes;
+  const have = memory.buffer.byteLength;
+  if (end > have) {
+    memory.grow(Math.ceil((end - have) / PAGE));
+    ours.add(memory.buffer);
+  }
+  top = end;
+  return at;
+}
+
+export function allocF32(n: number): Float32Array {
+  const at = reserve(n * 4); // first: it may grow the memory, and memory.buffer must be read after
+  return new Float32Array(memory.buffer, at, n);
+}
+
+export function allocU8(n: number): Uint8Array {
+  const at = reserve(n);
+  return new Uint8Array(memory.buffer, at, n);
+}
+
+/** True when the view lies in the shared memory, so a kernel can take its address. */
+export function inMemory(a: ArrayBufferView): boolean {
+  return ours.has(a.buffer);
+}
+
+/** Bytes handed out so far (for the benchmark's memory figures). */
+export function bytesInUse(): number {
+  return top - RESERVED_BYTES;
+}
