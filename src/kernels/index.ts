@@ -1,28 +1,71 @@
-/** The kernel backend, picked once at start-up. 'naive' is the reference; 'ts' the fast default. */
+/**
+ * The kernel backend, picked once at start-up: 'wasm' (WebAssembly SIMD) when
+ * the module is built and the runtime has SIMD, else 'ts'. 'naive' is the
+ * reference every other backend is tested against. `--backend` forces one.
+ */
 import * as naive from './naive';
 import * as ts from './ts';
+import { instantiate, wasmKernels, wasmPath } from './wasm';
 
 export interface Kernels {
   name: string;
-  linearForward(X: Float32Array, W: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number): void;
-  linearBackwardInput(dY: Float32Array, W: Float32Array, dX: Float32Array, B: number, In: number, Out: number): void;
-  linearBackwardWeight(dY: Float32Array, X: Float32Array, dW: Float32Array, db: Float32Array, B: number, In: number, Out: number): void;
+  /** Y (B, Out) = X (B, In) · Wt (In, Out) + bias, then ReLU when `relu` */
+  linearForward(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, relu: boolean): void;
+  /** dX (B, In) = dY (B, Out) · Wtᵀ */
+  linearBackwardInput(dY: Float32Array, Wt: Float32Array, dX: Float32Array, B: number, In: number, Out: number): void;
+  /** dWt (In, Out) += Xᵀ · dY; db (Out) += Σ_b dY */
+  linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number): void;
+  /** One Adam step over flat arrays; c1, c2 are the bias corrections 1/(1 - β^t). */
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
 }
 
-export const BACKENDS: Record<string, Kernels> = {
+export const BACKEND_NAMES = ['wasm', 'ts', 'naive'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+const builtin: Record<'ts' | 'naive', Kernels> = {
   naive: {
     name: 'naive',
     linearForward: naive.linearForwardNaive,
     linearBackwardInput: naive.linearBackwardInputNaive,
     linearBackwardWeight: naive.linearBackwardWeightNaive,
+    adam: naive.adamNaive,
   },
-  ts: { name: 'ts', linearForward: ts.linearForward, linearBackwardInput: ts.linearBackwardInput, linearBackwardWeight: ts.linearBackwardWeight },
+  ts: { name: 'ts', linearForward: ts.linearForward, linearBackwardInput: ts.linearBackwardInput, linearBackwardWeight: ts.linearBackwardWeight, adam: ts.adam },
 };
 
-export let kernels: Kernels = BACKENDS.ts;
+let wasmBackend: Kernels | null | undefined;
 
-export function useBackend(name: string): void {
-  const k = BACKENDS[name];
-  if (!k) throw new Error(`unknown backend ${name}`);
-  kernels = k;
+/** The WebAssembly backend, or null (with the reason) when it cannot run here. */
+export function loadWasm(): { kernels: Kernels | null; reason: string } {
+  if (wasmBackend !== undefined) return { kernels: wasmBackend, reason: wasmBackend ? '' : 'unavailable' };
+  const file = wasmPath();
+  if (!file) {
+    wasmBackend = null;
+    return { kernels: null, reason: 'dist/kernels/kernels.wasm is not built (run npm ci)' };
+  }
+  try {
+    wasmBackend = wasmKernels(instantiate(file));
+    return { kernels: wasmBackend, reason: '' };
+  } catch (e) {
+    wasmBackend = null;
+    return { kernels: null, reason: `WebAssembly SIMD is not available here (${(e as Error).message})` };
+  }
+}
+
+function best(): Kernels {
+  return loadWasm().kernels ?? builtin.ts;
+}
+
+export let kernels: Kernels = best();
+
+/** Forces a backend; throws with the reason when it cannot run here. */
+export function useBackend(name: BackendName): Kernels {
+  if (name === 'wasm') {
+    const { kernels: k, reason } = loadWasm();
+    if (!k) throw new Error(`backend wasm: ${reason}`);
+    kernels = k;
+  } else {
+    kernels = builtin[name];
+  }
+  return kernels;
 }

@@ -6,13 +6,13 @@
  * Out (model files still hold PyTorch's (Out, In); see io/modelfile.ts).
  */
 
-/** Y (B, Out) = X (B, In) · Wt (In, Out) + bias (Out) */
-export function linearForwardNaive(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number): void {
+/** Y (B, Out) = X (B, In) · Wt (In, Out) + bias (Out), then ReLU when `relu` */
+export function linearForwardNaive(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, relu = false): void {
   for (let b = 0; b < B; b++) {
     for (let o = 0; o < Out; o++) {
       let s = bias[o];
       for (let i = 0; i < In; i++) s += X[b * In + i] * Wt[i * Out + o];
-      Y[b * Out + o] = s;
+      Y[b * Out + o] = relu && s < 0 ? 0 : s;
     }
   }
 }
@@ -41,5 +41,14 @@ export function linearBackwardWeightNaive(dY: Float32Array, X: Float32Array, dWt
     let s = 0;
     for (let b = 0; b < B; b++) s += dY[b * Out + o];
     db[o] += s;
+  }
+}
+
+/** Adam: m ← β1 m + (1-β1) g; v ← β2 v + (1-β2) g²; p ← p - lr (m c1) / (sqrt(v c2) + ε), c = 1/(1 - β^t) */
+export function adamNaive(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void {
+  for (let i = 0; i < p.length; i++) {
+    m[i] = b1 * m[i] + (1 - b1) * g[i];
+    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+    p[i] -= (lr * (m[i] * c1)) / (Math.sqrt(v[i] * c2) + eps);
   }
 }

@@ -101,10 +101,11 @@ function gemmStridedA(A: Float32Array, am: number, ak: number, Bm: Float32Array,
   }
 }
 
-/** Y (B, Out) = X (B, In) · Wt (In, Out) + bias (Out) */
-export function linearForward(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number): void {
-  for (let b = 0; b < B; b++) Y.set(bias.subarray(0, Out), b * Out);
+/** Y (B, Out) = X (B, In) · Wt (In, Out) + bias (Out), then ReLU when `relu` */
+export function linearForward(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, relu = false): void {
+  for (let b = 0; b < B; b++) for (let o = 0; o < Out; o++) Y[b * Out + o] = bias[o];
   gemmStridedA(X, In, 1, Wt, Y, B, Out, In, true);
+  if (relu) for (let k = 0; k < B * Out; k++) if (Y[k] < 0) Y[k] = 0;
 }
 
 /** dX (B, In) = dY (B, Out) · Wtᵀ */
@@ -118,5 +119,18 @@ export function linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Flo
   for (let b = 0; b < B; b++) {
     const r = b * Out;
     for (let o = 0; o < Out; o++) db[o] += dY[r + o];
+  }
+}
+
+/** One Adam step (see naive.ts), with the per-element work kept in locals. */
+export function adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void {
+  const n = p.length;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const mi = b1 * m[i] + (1 - b1) * gi;
+    const vi = b2 * v[i] + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= (lr * (mi * c1)) / (Math.sqrt(vi * c2) + eps);
   }
 }

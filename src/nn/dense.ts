@@ -47,8 +47,10 @@ export class Dense implements Layer {
 
   forward(x: Float32Array, B: number, _training: boolean): Float32Array {
     const y = this.out.get(B);
-    kernels.linearForward(x, this.W.data, this.b.data, y, B, this.inDim, this.outDim);
-    activationForward(this.activation, y, B, this.outDim, this.actOpts);
+    // ReLU is fused into the product's epilogue; other activations run after it
+    const fused = this.activation === 'relu';
+    kernels.linearForward(x, this.W.data, this.b.data, y, B, this.inDim, this.outDim, fused);
+    if (!fused) activationForward(this.activation, y, B, this.outDim, this.actOpts);
     this.x = x;
     this.a = y;
     return y;

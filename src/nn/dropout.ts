@@ -35,12 +35,7 @@ export class Dropout implements Layer {
     const mask = this.masks.get(B);
     const y = this.out.get(B);
     const keep = 1 - this.rate;
-    const scale = 1 / keep;
-    for (let i = 0; i < n; i++) {
-      const m = this.rng.next() < keep ? scale : 0;
-      mask[i] = m;
-      y[i] = x[i] * m;
-    }
+    this.rng.dropoutMask(x, mask, y, n, keep, 1 / keep);
     this.mask = mask;
     return y;
   }

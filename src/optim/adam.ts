@@ -3,6 +3,7 @@
  *   m ← β1 m + (1 - β1) g;   v ← β2 v + (1 - β2) g²
  *   p ← p - lr · (m / (1 - β1^t)) / (sqrt(v / (1 - β2^t)) + ε)
  */
+import { kernels } from '../kernels';
 import { Optimizer } from './optimizer';
 
 export class Adam extends Optimizer {
@@ -17,12 +18,6 @@ export class Adam extends Optimizer {
     const { m, v, beta1, beta2, epsilon } = this;
     const c1 = 1 / (1 - beta1 ** this.t); // bias corrections divide (ConvNetJS multiplied: a known bug)
     const c2 = 1 / (1 - beta2 ** this.t);
-    const n = p.length;
-    for (let i = 0; i < n; i++) {
-      const gi = g[i];
-      m[i] = beta1 * m[i] + (1 - beta1) * gi;
-      v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
-      p[i] -= (lr * (m[i] * c1)) / (Math.sqrt(v[i] * c2) + epsilon);
-    }
+    kernels.adam(p, g, m, v, lr, beta1, beta2, epsilon, c1, c2);
   }
 }

@@ -1,60 +1,134 @@
 /**
- * The fast TypeScript kernels against the naive reference on awkward shapes
- * (sizes that are not multiples of the 4x4 blocks, and 1). Tolerance: 1e-5
- * relative to the size of the terms summed (float32 rounding of In-long sums).
+ * Every fast backend against the naive reference on awkward shapes (sizes that
+ * are not multiples of the register tiles, and 1). Tolerance: 1e-5 times the
+ * number of terms summed (float32 rounding of long sums; the reference sums in float64).
  */
 import { describe, expect, it } from 'vitest';
+import { BACKEND_NAMES, loadWasm, type Kernels } from '../../src/kernels';
+import { allocF32, inMemory } from '../../src/kernels/memory';
 import * as naive from '../../src/kernels/naive';
-import * as fast from '../../src/kernels/ts';
+import * as ts from '../../src/kernels/ts';
+import { instantiate, wasmPath } from '../../src/kernels/wasm';
 import { randomArray } from '../helpers/gradcheck';
 
 const SIZES = [1, 3, 7, 63, 65];
 const SHAPES: Array<[number, number, number]> = [];
-for (const B of [1, 33, 64]) for (const In of [...SIZES, 784]) for (const Out of [1, 3, 7, 65]) SHAPES.push([B, In, Out]);
+for (const B of [1, 33, 64]) for (const In of [...SIZES, 784]) for (const Out of [1, 3, 7, 10, 65]) SHAPES.push([B, In, Out]);
 
-function close(a: Float32Array, b: Float32Array, scale: number): boolean {
-  for (let i = 0; i < a.length; i++) if (!(Math.abs(a[i] - b[i]) <= 1e-5 * scale)) return false;
+/** A copy of `a` in the shared memory, so the WebAssembly kernels take it by address. */
+function shared(a: Float32Array): Float32Array {
+  const s = allocF32(a.length);
+  s.set(a);
+  return s;
+}
+
+function close(a: Float32Array, b: Float32Array, terms: number): boolean {
+  for (let i = 0; i < a.length; i++) if (!(Math.abs(a[i] - b[i]) <= 1e-5 * terms)) return false;
   return true;
 }
 
-describe('fast kernels match the naive reference', () => {
-  it.each(SHAPES)('B=%i In=%i Out=%i', (B, In, Out) => {
-    const X = randomArray(B * In, 1 + B + In, 1);
-    const W = randomArray(Out * In, 2 + Out, 1);
-    const bias = randomArray(Out, 3, 1);
-    const dY = randomArray(B * Out, 4 + B, 1);
-    // zero some of dY in blocks, as ReLU and dropout do, to exercise the skip path
-    for (let i = 0; i < dY.length; i += 3) dY[i] = 0;
+const wasm = loadWasm().kernels;
+const fast: Kernels[] = [
+  { name: 'ts', linearForward: ts.linearForward, linearBackwardInput: ts.linearBackwardInput, linearBackwardWeight: ts.linearBackwardWeight, adam: ts.adam },
+  ...(wasm ? [wasm] : []),
+];
 
-    const y1 = new Float32Array(B * Out);
-    const y2 = new Float32Array(B * Out);
-    naive.linearForwardNaive(X, W, bias, y1, B, In, Out);
-    fast.linearForward(X, W, bias, y2, B, In, Out);
-    expect(close(y1, y2, In)).toBe(true);
-
-    const dx1 = new Float32Array(B * In);
-    const dx2 = new Float32Array(B * In).fill(123); // stale contents must be overwritten
-    naive.linearBackwardInputNaive(dY, W, dx1, B, In, Out);
-    fast.linearBackwardInput(dY, W, dx2, B, In, Out);
-    expect(close(dx1, dx2, Out)).toBe(true);
-
-    // weight gradients accumulate onto what is there
-    const start = randomArray(Out * In, 5, 1);
-    const dw1 = Float32Array.from(start);
-    const dw2 = Float32Array.from(start);
-    const db1 = Float32Array.from(bias);
-    const db2 = Float32Array.from(bias);
-    naive.linearBackwardWeightNaive(dY, X, dw1, db1, B, In, Out);
-    fast.linearBackwardWeight(dY, X, dw2, db2, B, In, Out);
-    expect(close(dw1, dw2, B)).toBe(true);
-    expect(close(db1, db2, B)).toBe(true);
+describe('the WebAssembly backend', () => {
+  it('is built and loads here (npm ci compiles it)', () => {
+    expect(wasmPath()).not.toBeNull();
+    expect(wasm?.name).toBe('wasm');
+    expect(BACKEND_NAMES).toContain('wasm');
   });
+});
 
-  it('the naive forward computes a known product', () => {
+for (const k of fast) {
+  describe(`${k.name} kernels match the naive reference`, () => {
+    it.each(SHAPES)('B=%i In=%i Out=%i', (B, In, Out) => {
+      const X = shared(randomArray(B * In, 1 + B + In, 1));
+      for (let i = 0; i < X.length; i += 5) X[i] = 0; // zero inputs take the skip path
+      const Wt = shared(randomArray(In * Out, 2 + Out, 1));
+      const bias = shared(randomArray(Out, 3, 1));
+      const dY = shared(randomArray(B * Out, 4 + B, 1));
+      for (let i = 0; i < dY.length; i += 3) dY[i] = 0;
+      expect(inMemory(X)).toBe(true);
+
+      for (const relu of [false, true]) {
+        const y1 = new Float32Array(B * Out);
+        const y2 = allocF32(B * Out);
+        naive.linearForwardNaive(X, Wt, bias, y1, B, In, Out, relu);
+        k.linearForward(X, Wt, bias, y2, B, In, Out, relu);
+        expect(close(y1, y2, In)).toBe(true);
+      }
+
+      const dx1 = new Float32Array(B * In);
+      const dx2 = allocF32(B * In).fill(123); // stale contents must be overwritten
+      naive.linearBackwardInputNaive(dY, Wt, dx1, B, In, Out);
+      k.linearBackwardInput(dY, Wt, dx2, B, In, Out);
+      expect(close(dx1, dx2, Out)).toBe(true);
+
+      // weight gradients accumulate onto what is there
+      const start = randomArray(In * Out, 5, 1);
+      const dw1 = Float32Array.from(start);
+      const dw2 = shared(start);
+      const db1 = Float32Array.from(bias);
+      const db2 = shared(bias);
+      naive.linearBackwardWeightNaive(dY, X, dw1, db1, B, In, Out);
+      k.linearBackwardWeight(dY, X, dw2, db2, B, In, Out);
+      expect(close(dw1, dw2, B)).toBe(true);
+      expect(close(db1, db2, B)).toBe(true);
+    });
+
+    it('adam matches the reference step to 1e-6 relative over 3 steps', () => {
+      const n = 103; // not a multiple of 4
+      const p1 = randomArray(n, 9, 1);
+      const p2 = shared(p1);
+      const [m1, v1, m2, v2] = [new Float32Array(n), new Float32Array(n), allocF32(n), allocF32(n)];
+      for (let t = 1; t <= 3; t++) {
+        const g = shared(randomArray(n, 10 + t, 0.5));
+        const c1 = 1 / (1 - 0.9 ** t);
+        const c2 = 1 / (1 - 0.999 ** t);
+        naive.adamNaive(p1, g, m1, v1, 0.01, 0.9, 0.999, 1e-8, c1, c2);
+        k.adam(p2, g, m2, v2, 0.01, 0.9, 0.999, 1e-8, c1, c2);
+      }
+      for (let i = 0; i < n; i++) expect(Math.abs(p1[i] - p2[i])).toBeLessThan(1e-6 * Math.max(1, Math.abs(p1[i])));
+    });
+  });
+}
+
+describe('the naive forward', () => {
+  it('computes a known product', () => {
     // X = [[1, 2]], W = [[3, 4], [5, 6]] (Out x In) stored as Wt = [[3, 5], [4, 6]], b = [0.5, -1]
     //   ->  [1*3+2*4+0.5, 1*5+2*6-1]
     const y = new Float32Array(2);
     naive.linearForwardNaive(Float32Array.of(1, 2), Float32Array.of(3, 5, 4, 6), Float32Array.of(0.5, -1), y, 1, 2, 2);
     expect(Array.from(y)).toEqual([11.5, 16]);
+  });
+});
+
+describe('WebAssembly products split into row ranges', () => {
+  // What threads rely on: any split of the rows gives bit-identical results.
+  it('give bit-identical results to the whole product, whatever the split', () => {
+    const w = instantiate(wasmPath()!);
+    const [B, In, Out] = [64, 65, 10];
+    const X = shared(randomArray(B * In, 21, 1));
+    const Wt = shared(randomArray(In * Out, 22, 1));
+    const bias = shared(randomArray(Out, 23, 1));
+    const dY = shared(randomArray(B * Out, 24, 1));
+    const run = (splits: number[]) => {
+      const Y = allocF32(B * Out);
+      const dX = allocF32(B * In);
+      const dWt = allocF32(In * Out);
+      for (let s = 0; s + 1 < splits.length; s++) {
+        w.linear_forward(X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, splits[s], splits[s + 1], 1);
+        w.linear_backward_input(dY.byteOffset, Wt.byteOffset, dX.byteOffset, In, Out, splits[s], splits[s + 1]);
+      }
+      const iSplits = splits.map((r) => Math.round((r / B) * In));
+      for (let s = 0; s + 1 < iSplits.length; s++) w.linear_backward_weight(dY.byteOffset, X.byteOffset, dWt.byteOffset, B, In, Out, iSplits[s], iSplits[s + 1]);
+      return [Y, dX, dWt].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+    };
+    const whole = run([0, B]);
+    for (const splits of [[0, 1, B], [0, 31, B], [0, 13, 29, 50, B]]) {
+      run(splits).forEach((bytes, k) => expect(bytes.equals(whole[k])).toBe(true));
+    }
   });
 });

@@ -49,3 +49,21 @@ describe('Rng', () => {
     expect([q.normal(), q.nextU32()]).toEqual(want);
   });
 });
+
+describe('dropoutMask', () => {
+  it('draws exactly what next() < keep would, and leaves the generator where n draws would', () => {
+    const a = new Rng(11);
+    const b = new Rng(11);
+    const n = 1001;
+    const x = Float32Array.from({ length: n }, (_, i) => i + 1);
+    const mask = new Float32Array(n);
+    const y = new Float32Array(n);
+    a.dropoutMask(x, mask, y, n, 0.8, 1.25);
+    for (let i = 0; i < n; i++) {
+      const want = b.next() < 0.8 ? 1.25 : 0;
+      expect(mask[i]).toBe(want);
+      expect(y[i]).toBe(Math.fround(x[i] * want));
+    }
+    expect(a.nextU32()).toBe(b.nextU32());
+  });
+});

