@@ -14,7 +14,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { resolveConfig } from '../config/load';
-import { BACKEND_NAMES, kernels, useBackend, type BackendName } from '../kernels';
+import { BACKEND_NAMES, configureKernels, kernels, type BackendName } from '../kernels';
+import { threadCount } from '../kernels/threads';
 import { bytesInUse } from '../kernels/memory';
 import { prepareData, runTraining } from '../train/pipeline';
 
@@ -71,14 +72,14 @@ async function runOurs(epochs: number, wide: boolean): Promise<RunResult> {
   const med = median(times.length > 1 ? times.slice(1) : times);
   const n = out.fit.history[0] ? out.fit.history[0].samplesPerSecond * out.fit.history[0].seconds : 0;
   return {
-    tool: `nn (${kernels.name})`,
+    tool: `nn (${kernels.name}, ${threadCount()} thread${threadCount() > 1 ? 's' : ''})`,
     epochTimes: times.map((t) => +t.toFixed(3)),
     medianEpoch: +med.toFixed(4),
     samplesPerSecond: Math.round(n / med),
     gflops: +((flopsPerSample([784, ...hidden, 10]) * n) / med / 1e9).toFixed(1),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     testAccuracy: +out.test.accuracy.toFixed(4),
-    detail: { backend: kernels.name, arenaMb: Math.round(bytesInUse() / 2 ** 20), valAccuracy: +out.val.accuracy.toFixed(4) },
+    detail: { backend: kernels.name, threads: threadCount(), arenaMb: Math.round(bytesInUse() / 2 ** 20), valAccuracy: +out.val.accuracy.toFixed(4) },
   };
 }
 
@@ -149,8 +150,8 @@ function runPeer(spec: PeerSpec): RunResult {
   };
 }
 
-function runOursChild(epochs: number, wide: boolean, backend: string | undefined): RunResult {
-  const args = [__filename, '--child', '--epochs', String(epochs), ...(wide ? ['--wide'] : []), ...(backend ? ['--backend', backend] : [])];
+function runOursChild(epochs: number, wide: boolean, backend: string | undefined, threads: number | undefined): RunResult {
+  const args = [__filename, '--child', '--epochs', String(epochs), ...(wide ? ['--wide'] : []), ...(backend ? ['--backend', backend] : []), ...(threads ? ['--threads', String(threads)] : [])];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`nn bench run failed (exit ${r.status}): ${r.stderr.trim()}`);
@@ -164,11 +165,12 @@ async function main(): Promise<void> {
     .option('--vs <peer...>', 'peers to compare with: numpy, numpy-avx512, torch, sklearn, tfjs')
     .option('--runs <k>', 'alternating runs of each (the best median counts)', (v) => Number(v), 1)
     .addOption(new Option('--backend <name>', 'kernel backend').choices(BACKEND_NAMES as unknown as string[]))
+    .option('--threads <n>', 'threads for the products (default: all cores)', (v) => Number(v))
     .option('--json', 'print the results as JSON')
     .option('--child', 'internal: one run of ours, printed as RESULT {json}');
-  const o = program.parse(process.argv).opts<{ epochs: number; wide?: boolean; vs?: string[]; runs: number; backend?: string; json?: boolean; child?: boolean }>();
+  const o = program.parse(process.argv).opts<{ epochs: number; wide?: boolean; vs?: string[]; runs: number; backend?: string; threads?: number; json?: boolean; child?: boolean }>();
   if (o.child) {
-    if (o.backend) useBackend(o.backend as BackendName);
+    configureKernels({ backend: o.backend as BackendName | undefined, threads: o.threads });
     process.stdout.write(`RESULT ${JSON.stringify(await runOurs(o.epochs, Boolean(o.wide)))}\n`);
     return;
   }
@@ -177,7 +179,7 @@ async function main(): Promise<void> {
   const results: Record<string, RunResult[]> = {};
   const log = (s: string) => (o.json ? process.stderr : process.stdout).write(s + '\n');
   for (let k = 0; k < o.runs; k++) {
-    const ours = runOursChild(o.epochs, Boolean(o.wide), o.backend);
+    const ours = runOursChild(o.epochs, Boolean(o.wide), o.backend, o.threads);
     (results.ours ??= []).push(ours);
     log(`run ${k + 1}: ${ours.tool}: ${ours.medianEpoch.toFixed(3)} s/epoch`);
     for (const p of peers) {

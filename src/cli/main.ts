@@ -6,6 +6,13 @@ import { trainCommand } from './commands/train';
 import { reportError } from './errors';
 
 export async function main(argv: string[]): Promise<number> {
+  // `nn ... | head`: when the reader goes away, stop quietly, as Unix tools do
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
   const program = new Command('nn')
     .description('train, evaluate and use from-scratch neural networks on MNIST digits')
     .version(require('../../package.json').version)

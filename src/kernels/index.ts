@@ -5,6 +5,7 @@
  */
 import * as naive from './naive';
 import * as ts from './ts';
+import { defaultThreads, setThreads, threadCount } from './threads';
 import { instantiate, wasmKernels, wasmPath } from './wasm';
 
 export interface Kernels {
@@ -68,4 +69,17 @@ export function useBackend(name: BackendName): Kernels {
     kernels = builtin[name];
   }
   return kernels;
+}
+
+/**
+ * Start-up choice for a command: the backend (default: the best available) and,
+ * for wasm, how many threads split the large products (default: all cores).
+ */
+export function configureKernels(opts: { backend?: BackendName; threads?: number }): { backend: string; threads: number } {
+  if (opts.backend) useBackend(opts.backend);
+  const threads = opts.threads ?? defaultThreads();
+  const file = wasmPath();
+  if (kernels.name === 'wasm' && file) setThreads(threads, file);
+  else setThreads(1, '');
+  return { backend: kernels.name, threads: threadCount() };
 }

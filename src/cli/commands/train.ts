@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../../config/load';
+import { BACKEND_NAMES, configureKernels, type BackendName } from '../../kernels';
 import { writeFileAtomic } from '../../io/atomic';
 import { writeMetrics } from '../../io/metrics';
 import { saveModel } from '../../io/modelfile';
@@ -20,8 +21,11 @@ export function trainCommand(): Command {
     .addOption(new Option('--seed <n>', 'override the config seed').argParser(intOption('--seed', 0)))
     .addOption(new Option('--epochs <n>', 'override training.epochs').argParser(intOption('--epochs', 1)))
     .option('-f, --force', 'overwrite the files of an earlier run in --out')
-    .action(async (opts: { config: string; out?: string; seed?: number; epochs?: number; force?: boolean }) => {
+    .addOption(new Option('--backend <name>', 'kernels: wasm (WebAssembly SIMD), ts, or naive (the reference); default: the fastest available').choices([...BACKEND_NAMES]))
+    .addOption(new Option('--threads <n>', 'threads for the large products (default: all cores); results do not depend on it').argParser(intOption('--threads', 1)))
+    .action(async (opts: { config: string; out?: string; seed?: number; epochs?: number; force?: boolean; backend?: BackendName; threads?: number }) => {
       const started = performance.now();
+      const { backend, threads } = configureKernels({ backend: opts.backend, threads: opts.threads });
       const { config, name, file } = loadConfig(opts.config, { seed: opts.seed, 'training.epochs': opts.epochs });
       const data = prepareData(config);
       const dir = prepareRunDir(name, opts.out, Boolean(opts.force));
@@ -29,7 +33,8 @@ export function trainCommand(): Command {
       const { ds, split } = data;
       process.stdout.write(
         `training ${file} -> ${dir}\n` +
-          `data: ${ds.n} images ${ds.rows}x${ds.cols} from ${displayPath(ds.dir)}; split ${split.train.length}/${split.val.length}/${split.test.length} (train/val/test)\n`,
+          `data: ${ds.n} images ${ds.rows}x${ds.cols} from ${displayPath(ds.dir)}; split ${split.train.length}/${split.val.length}/${split.test.length} (train/val/test)\n` +
+          `kernels: ${backend}, ${threads} thread${threads > 1 ? 's' : ''}\n`,
       );
       const outcome = await runTraining(config, data, [progressCallback(config.training.epochs)]);
       saveModel(path.join(dir, 'model.safetensors'), outcome.model, outcome.normalization, ds.rows, ds.cols);
@@ -49,7 +54,7 @@ export function trainCommand(): Command {
         },
         val: outcome.val,
         test: outcome.test,
-        environment: { node: process.version, platform: `${process.platform}-${process.arch}`, nn: packageVersion() },
+        environment: { node: process.version, platform: `${process.platform}-${process.arch}`, nn: packageVersion(), backend, threads: String(threads) },
       });
       markLatest(dir);
       const best = outcome.bestEpoch ? ` (weights of epoch ${outcome.bestEpoch}, the best on ${config.training.earlyStopping ? config.training.earlyStopping.monitor : 'val_loss'})` : '';

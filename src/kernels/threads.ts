@@ -1,0 +1,100 @@
+/**
+ * Both cores: a pool of worker threads over the shared memory. The main thread
+ * posts a job (jobs.ts), takes part 0 itself, and waits for the others. Small
+ * products run on the main thread alone: splitting them costs more than it saves.
+ */
+import * as os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ARGS, CHUNKS, CTRL_INTS, DONE, FARGS, GEN, NEXT, OP, OP_EXIT, runPart } from './jobs';
+import { allocF32, memory } from './memory';
+import { builtFile, type KernelExports } from './wasm-module';
+
+// Below this many multiply-adds a product is not worth splitting.
+const MIN_SPLIT_WORK = 32 * 1024;
+// Chunks per thread: small enough to even out uneven rows, large enough to keep tiles whole.
+const CHUNKS_PER_THREAD = 4;
+
+let workers: Worker[] = [];
+let ctrl: Int32Array | null = null;
+let fctrl: Float32Array | null = null;
+
+export function defaultThreads(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+export function threadCount(): number {
+  return workers.length + 1;
+}
+
+/** Starts (or stops) workers so that n threads take part in each large product. */
+export function setThreads(n: number, wasmFile: string): void {
+  stopWorkers();
+  if (n <= 1) return;
+  const block = allocF32(CTRL_INTS);
+  ctrl = new Int32Array(block.buffer, block.byteOffset, CTRL_INTS);
+  fctrl = block;
+  const file = builtFile('worker.js');
+  if (!file) throw new Error('dist/kernels/worker.js is not built (run npm ci)');
+  for (let i = 1; i < n; i++) {
+    const w = new Worker(file, { workerData: { memory, wasmFile, ctrlOffset: block.byteOffset } });
+    w.unref(); // an idle pool must not keep the program alive
+    workers.push(w);
+  }
+}
+
+export function stopWorkers(): void {
+  if (ctrl && workers.length) {
+    ctrl[OP] = OP_EXIT;
+    Atomics.add(ctrl, GEN, 1);
+    Atomics.notify(ctrl, GEN);
+  }
+  for (const w of workers) void w.terminate();
+  workers = [];
+}
+
+/**
+ * Runs a job over all threads (or just this one when it is small), returning when every part is done.
+ * ints are the job's integer arguments (see jobs.ts for each op's layout); floats its float ones.
+ */
+export function runJob(w: KernelExports, op: number, ints: number[], work: number, floats: number[] = []): void {
+  const c = ctrl;
+  const n = workers.length + 1;
+  if (!c || n === 1 || work < MIN_SPLIT_WORK) {
+    const solo = soloBlock();
+    solo.ctrl[OP] = op;
+    solo.ctrl[CHUNKS] = 1;
+    solo.ctrl[NEXT] = 0;
+    for (let k = 0; k < ints.length; k++) solo.ctrl[ARGS + k] = ints[k];
+    for (let k = 0; k < floats.length; k++) solo.f[FARGS + k] = floats[k];
+    runPart(w, solo.ctrl, solo.f);
+    return;
+  }
+  c[OP] = op;
+  c[CHUNKS] = n * CHUNKS_PER_THREAD;
+  c[NEXT] = 0;
+  for (let k = 0; k < ints.length; k++) c[ARGS + k] = ints[k];
+  for (let k = 0; k < floats.length; k++) fctrl![FARGS + k] = floats[k];
+  Atomics.store(c, DONE, 0);
+  Atomics.add(c, GEN, 1);
+  Atomics.notify(c, GEN);
+  runPart(w, c, fctrl!);
+  // The workers finish their last chunks at about the same time as this thread: poll.
+  for (let k = 0, since = 0; Atomics.load(c, DONE) < n - 1; k++) {
+    if ((k & 0xfffff) === 0xfffff) {
+      since ||= performance.now();
+      if (performance.now() - since > WORKER_TIMEOUT_MS) throw new Error('a kernel worker thread stopped responding; run with --threads 1');
+    }
+  }
+}
+
+const WORKER_TIMEOUT_MS = 30_000;
+
+// A private block for jobs this thread runs alone (it never wakes the workers).
+let solo: { ctrl: Int32Array; f: Float32Array } | null = null;
+function soloBlock(): { ctrl: Int32Array; f: Float32Array } {
+  if (!solo) {
+    const f = new Float32Array(CTRL_INTS);
+    solo = { ctrl: new Int32Array(f.buffer), f };
+  }
+  return solo;
+}

@@ -1,0 +1,36 @@
+/**
+ * Loading kernels.wasm over a given shared memory. Kept apart from memory.ts
+ * so that worker threads can load it over the main thread's memory without
+ * creating one of their own.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface KernelExports {
+  linear_forward(X: number, Wt: number, bias: number, Y: number, In: number, Out: number, r0: number, r1: number, act: number): void;
+  linear_backward_weight(dY: number, X: number, dWt: number, B: number, In: number, Out: number, i0: number, i1: number): void;
+  linear_backward_input(dY: number, Wt: number, dX: number, In: number, Out: number, r0: number, r1: number): void;
+  bias_grad(dY: number, db: number, B: number, Out: number): void;
+  adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
+}
+
+/** A file built beside the compiled code: dist/kernels/<name>, also when running from src/ (tests). */
+export function builtFile(name: string): string | null {
+  for (const p of [path.join(__dirname, name), path.join(__dirname, '..', '..', 'dist', 'kernels', name)]) {
+    if (fs.existsSync(p)) return p;
+  }
+  return null;
+}
+
+export function instantiateOver(file: string, memory: WebAssembly.Memory): KernelExports {
+  const module = new WebAssembly.Module(fs.readFileSync(file));
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('kernels.wasm aborted');
+      },
+    },
+  });
+  return instance.exports as unknown as KernelExports;
+}

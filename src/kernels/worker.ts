@@ -1,0 +1,34 @@
+/**
+ * A kernel worker thread: loads kernels.wasm over the main thread's shared
+ * memory and runs its part of each job posted in the control block. It spins
+ * briefly before sleeping, because jobs come every few tens of microseconds
+ * while training and a sleep/wake costs about as much as a small product.
+ */
+import { workerData } from 'node:worker_threads';
+import { CTRL_INTS, DONE, GEN, OP, OP_EXIT, runPart } from './jobs';
+import { instantiateOver } from './wasm-module';
+
+const { memory, wasmFile, ctrlOffset } = workerData as { memory: WebAssembly.Memory; wasmFile: string; ctrlOffset: number };
+const w = instantiateOver(wasmFile, memory);
+const ctrl = new Int32Array(memory.buffer, ctrlOffset, CTRL_INTS);
+const f = new Float32Array(memory.buffer, ctrlOffset, CTRL_INTS);
+// Poll this long for the next job before sleeping: while training, jobs come
+// every few hundred microseconds, and this core has nothing else to do.
+const SPIN_MS = 2;
+
+// The control block is new with each pool, so generation 0 is "no job yet". Reading GEN
+// here instead would miss a job posted while this thread was still starting.
+let gen = 0;
+for (;;) {
+  const until = performance.now() + SPIN_MS;
+  for (let k = 0; Atomics.load(ctrl, GEN) === gen; k++) {
+    if ((k & 255) === 255 && performance.now() > until) {
+      Atomics.wait(ctrl, GEN, gen);
+      break;
+    }
+  }
+  gen = Atomics.load(ctrl, GEN);
+  if (ctrl[OP] === OP_EXIT) break;
+  runPart(w, ctrl, f);
+  Atomics.add(ctrl, DONE, 1);
+}
