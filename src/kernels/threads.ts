@@ -6,8 +6,8 @@
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ARGS, CHUNKS, CTRL_INTS, DONE, FARGS, GEN, NEXT, OP, OP_EXIT, runPart } from './jobs';
-import { allocF32, memory } from './memory';
-import { builtFile, type KernelExports } from './wasm-module';
+import { allocF32, allocU8, memory } from './memory';
+import { builtFile, SCRATCH_BYTES, type KernelExports } from './wasm-module';
 
 // Below this many multiply-adds a product is not worth splitting.
 const MIN_SPLIT_WORK = 32 * 1024;
@@ -36,7 +36,8 @@ export function setThreads(n: number, wasmFile: string): void {
   const file = builtFile('worker.js');
   if (!file) throw new Error('dist/kernels/worker.js is not built (run npm ci)');
   for (let i = 1; i < n; i++) {
-    const w = new Worker(file, { workerData: { memory, wasmFile, ctrlOffset: block.byteOffset } });
+    const scratch = allocU8(SCRATCH_BYTES).byteOffset; // each thread its own
+    const w = new Worker(file, { workerData: { memory, wasmFile, ctrlOffset: block.byteOffset, scratch } });
     w.unref(); // an idle pool must not keep the program alive
     workers.push(w);
   }

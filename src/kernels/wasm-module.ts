@@ -12,7 +12,13 @@ export interface KernelExports {
   linear_backward_input(dY: number, Wt: number, dX: number, In: number, Out: number, r0: number, r1: number): void;
   bias_grad(dY: number, db: number, B: number, Out: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
+  set_scratch(p: number): void;
 }
+
+/** Bytes of scratch each instance needs: index lists as long as a product's In or B. */
+export const SCRATCH_BYTES = 4 * 65536;
+/** Products with In or B above this run on the TypeScript kernels (their lists would not fit). */
+export const MAX_ROWS = 65536;
 
 /** A file built beside the compiled code: dist/kernels/<name>, also when running from src/ (tests). */
 export function builtFile(name: string): string | null {
@@ -22,7 +28,8 @@ export function builtFile(name: string): string | null {
   return null;
 }
 
-export function instantiateOver(file: string, memory: WebAssembly.Memory): KernelExports {
+/** An instance over `memory`, with its own scratch area at `scratch` (SCRATCH_BYTES long). */
+export function instantiateOver(file: string, memory: WebAssembly.Memory, scratch: number): KernelExports {
   const module = new WebAssembly.Module(fs.readFileSync(file));
   const instance = new WebAssembly.Instance(module, {
     env: {
@@ -32,5 +39,7 @@ export function instantiateOver(file: string, memory: WebAssembly.Memory): Kerne
       },
     },
   });
-  return instance.exports as unknown as KernelExports;
+  const w = instance.exports as unknown as KernelExports;
+  w.set_scratch(scratch);
+  return w;
 }

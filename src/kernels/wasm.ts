@@ -7,10 +7,10 @@
  */
 import type { Kernels } from './index';
 import { OP_ADAM, OP_BACKWARD_INPUT, OP_BACKWARD_WEIGHT, OP_FORWARD } from './jobs';
-import { inMemory, memory } from './memory';
+import { allocU8, inMemory, memory } from './memory';
 import { runJob } from './threads';
 import * as ts from './ts';
-import { builtFile, instantiateOver, type KernelExports } from './wasm-module';
+import { builtFile, instantiateOver, MAX_ROWS, SCRATCH_BYTES, type KernelExports } from './wasm-module';
 
 export const WASM_FILE = 'kernels.wasm';
 
@@ -19,16 +19,17 @@ export function wasmPath(): string | null {
 }
 
 export function instantiate(file: string): KernelExports {
-  return instantiateOver(file, memory);
+  return instantiateOver(file, memory, allocU8(SCRATCH_BYTES).byteOffset);
 }
 
 const all = (...a: ArrayBufferView[]) => a.every(inMemory);
+const fits = (B: number, In: number) => B <= MAX_ROWS && In <= MAX_ROWS;
 
 export function wasmKernels(w: KernelExports): Kernels {
   return {
     name: 'wasm',
     linearForward(X, Wt, bias, Y, B, In, Out, relu) {
-      if (!all(X, Wt, bias, Y)) return ts.linearForward(X, Wt, bias, Y, B, In, Out, relu);
+      if (!all(X, Wt, bias, Y) || !fits(B, In)) return ts.linearForward(X, Wt, bias, Y, B, In, Out, relu);
       runJob(w, OP_FORWARD, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, relu ? 1 : 0], B * In * Out);
     },
     linearBackwardInput(dY, Wt, dX, B, In, Out) {
@@ -36,7 +37,7 @@ export function wasmKernels(w: KernelExports): Kernels {
       runJob(w, OP_BACKWARD_INPUT, [dY.byteOffset, Wt.byteOffset, dX.byteOffset, In, Out, B], B * In * Out);
     },
     linearBackwardWeight(dY, X, dWt, db, B, In, Out) {
-      if (!all(dY, X, dWt, db)) return ts.linearBackwardWeight(dY, X, dWt, db, B, In, Out);
+      if (!all(dY, X, dWt, db) || !fits(B, In)) return ts.linearBackwardWeight(dY, X, dWt, db, B, In, Out);
       runJob(w, OP_BACKWARD_WEIGHT, [dY.byteOffset, X.byteOffset, dWt.byteOffset, B, In, Out], B * In * Out);
       w.bias_grad(dY.byteOffset, db.byteOffset, B, Out);
     },

@@ -8,8 +8,8 @@ import { workerData } from 'node:worker_threads';
 import { CTRL_INTS, DONE, GEN, OP, OP_EXIT, runPart } from './jobs';
 import { instantiateOver } from './wasm-module';
 
-const { memory, wasmFile, ctrlOffset } = workerData as { memory: WebAssembly.Memory; wasmFile: string; ctrlOffset: number };
-const w = instantiateOver(wasmFile, memory);
+const { memory, wasmFile, ctrlOffset, scratch } = workerData as { memory: WebAssembly.Memory; wasmFile: string; ctrlOffset: number; scratch: number };
+const w = instantiateOver(wasmFile, memory, scratch);
 const ctrl = new Int32Array(memory.buffer, ctrlOffset, CTRL_INTS);
 const f = new Float32Array(memory.buffer, ctrlOffset, CTRL_INTS);
 // Poll this long for the next job before sleeping: while training, jobs come

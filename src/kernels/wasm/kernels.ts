@@ -26,10 +26,26 @@ export function linear_forward(X: usize, Wt: usize, bias: usize, Y: usize, In: i
   return act == 1 ? (v > 0 ? v : 0) : v;
 }
 
+// Indices of the non-zero inputs, gathered before the multiply loops: testing
+// each input inside them costs a mispredicted branch about every other time.
+// Each instance (one per thread) has its own scratch area for these lists.
+let scratch: usize = 0;
+export function set_scratch(p: usize): void {
+  scratch = p;
+}
+
 function forward_rows4(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out: i32, b: i32, act: i32): void {
   const xs = <usize>In * F;
   const ws = <usize>Out * F;
   const x0p = X + <usize>b * xs;
+  // the i where any of the 4 rows has a non-zero input (branchless compaction)
+  let n = 0;
+  for (let i = 0; i < In; i++) {
+    const p = x0p + <usize>i * F;
+    const nz = <i32>(load<f32>(p) != 0) | <i32>(load<f32>(p + xs) != 0) | <i32>(load<f32>(p + 2 * xs) != 0) | <i32>(load<f32>(p + 3 * xs) != 0);
+    store<i32>(scratch + <usize>n * 4, i);
+    n += nz;
+  }
   let o = 0;
   for (; o + 16 <= Out; o += 16) {
     const bp = bias + <usize>o * F;
@@ -37,13 +53,13 @@ function forward_rows4(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out:
     let c10 = c00, c11 = c01, c12 = c02, c13 = c03;
     let c20 = c00, c21 = c01, c22 = c02, c23 = c03;
     let c30 = c00, c31 = c01, c32 = c02, c33 = c03;
-    let xp = x0p;
-    let wp = Wt + <usize>o * F;
-    for (let i = 0; i < In; i++, xp += F, wp += ws) {
-      const a0 = load<f32>(xp), a1 = load<f32>(xp + xs), a2 = load<f32>(xp + 2 * xs), a3 = load<f32>(xp + 3 * xs);
-      if (a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0) continue;
+    const wbase = Wt + <usize>o * F;
+    for (let k = 0; k < n; k++) {
+      const i = <usize>load<i32>(scratch + <usize>k * 4);
+      const xp = x0p + i * F;
+      const wp = wbase + i * ws;
       const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32), w3 = v128.load(wp, 48);
-      const x0 = f32x4.splat(a0), x1 = f32x4.splat(a1), x2 = f32x4.splat(a2), x3 = f32x4.splat(a3);
+      const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp + xs), x2 = v128.load32_splat(xp + 2 * xs), x3 = v128.load32_splat(xp + 3 * xs);
       c00 = f32x4.add(c00, f32x4.mul(x0, w0)); c01 = f32x4.add(c01, f32x4.mul(x0, w1)); c02 = f32x4.add(c02, f32x4.mul(x0, w2)); c03 = f32x4.add(c03, f32x4.mul(x0, w3));
       c10 = f32x4.add(c10, f32x4.mul(x1, w0)); c11 = f32x4.add(c11, f32x4.mul(x1, w1)); c12 = f32x4.add(c12, f32x4.mul(x1, w2)); c13 = f32x4.add(c13, f32x4.mul(x1, w3));
       c20 = f32x4.add(c20, f32x4.mul(x2, w0)); c21 = f32x4.add(c21, f32x4.mul(x2, w1)); c22 = f32x4.add(c22, f32x4.mul(x2, w2)); c23 = f32x4.add(c23, f32x4.mul(x2, w3));
@@ -58,16 +74,15 @@ function forward_rows4(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out:
   for (; o + 4 <= Out; o += 4) {
     let c0 = v128.load(bias + <usize>o * F);
     let c1 = c0, c2 = c0, c3 = c0;
-    let xp = x0p;
-    let wp = Wt + <usize>o * F;
-    for (let i = 0; i < In; i++, xp += F, wp += ws) {
-      const a0 = load<f32>(xp), a1 = load<f32>(xp + xs), a2 = load<f32>(xp + 2 * xs), a3 = load<f32>(xp + 3 * xs);
-      if (a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0) continue;
-      const w = v128.load(wp);
-      c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(a0), w));
-      c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(a1), w));
-      c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(a2), w));
-      c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(a3), w));
+    const wbase = Wt + <usize>o * F;
+    for (let k = 0; k < n; k++) {
+      const i = <usize>load<i32>(scratch + <usize>k * 4);
+      const xp = x0p + i * F;
+      const w = v128.load(wbase + i * ws);
+      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(xp), w));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(xp + xs), w));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(xp + 2 * xs), w));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(xp + 3 * xs), w));
     }
     const yp = Y + (<usize>b * <usize>Out + <usize>o) * F;
     v128.store(yp, relu4(c0, act)); v128.store(yp + ws, relu4(c1, act)); v128.store(yp + 2 * ws, relu4(c2, act)); v128.store(yp + 3 * ws, relu4(c3, act));
@@ -135,17 +150,26 @@ export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, 
 function weight_rows4(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i: i32): void {
   const xs = <usize>In * F;
   const ys = <usize>Out * F;
+  const xb = X + <usize>i * F;
+  // the b where any of the 4 inputs i..i+3 is non-zero (branchless compaction)
+  let n = 0;
+  for (let b = 0; b < B; b++) {
+    const p = xb + <usize>b * xs;
+    const nz = <i32>(load<f32>(p) != 0) | <i32>(load<f32>(p, 4) != 0) | <i32>(load<f32>(p, 8) != 0) | <i32>(load<f32>(p, 12) != 0);
+    store<i32>(scratch + <usize>n * 4, b);
+    n += nz;
+  }
   let o = 0;
   for (; o + 16 <= Out; o += 16) {
     let c00 = f32x4.splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
     let c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-    let xp = X + <usize>i * F;
-    let yp = dY + <usize>o * F;
-    for (let b = 0; b < B; b++, xp += xs, yp += ys) {
-      const a0 = load<f32>(xp), a1 = load<f32>(xp, 4), a2 = load<f32>(xp, 8), a3 = load<f32>(xp, 12);
-      if (a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0) continue;
+    const yb = dY + <usize>o * F;
+    for (let k = 0; k < n; k++) {
+      const b = <usize>load<i32>(scratch + <usize>k * 4);
+      const xp = xb + b * xs;
+      const yp = yb + b * ys;
       const d0 = v128.load(yp), d1 = v128.load(yp, 16), d2 = v128.load(yp, 32), d3 = v128.load(yp, 48);
-      const x0 = f32x4.splat(a0), x1 = f32x4.splat(a1), x2 = f32x4.splat(a2), x3 = f32x4.splat(a3);
+      const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp, 4), x2 = v128.load32_splat(xp, 8), x3 = v128.load32_splat(xp, 12);
       c00 = f32x4.add(c00, f32x4.mul(x0, d0)); c01 = f32x4.add(c01, f32x4.mul(x0, d1)); c02 = f32x4.add(c02, f32x4.mul(x0, d2)); c03 = f32x4.add(c03, f32x4.mul(x0, d3));
       c10 = f32x4.add(c10, f32x4.mul(x1, d0)); c11 = f32x4.add(c11, f32x4.mul(x1, d1)); c12 = f32x4.add(c12, f32x4.mul(x1, d2)); c13 = f32x4.add(c13, f32x4.mul(x1, d3));
       c20 = f32x4.add(c20, f32x4.mul(x2, d0)); c21 = f32x4.add(c21, f32x4.mul(x2, d1)); c22 = f32x4.add(c22, f32x4.mul(x2, d2)); c23 = f32x4.add(c23, f32x4.mul(x2, d3));
@@ -159,16 +183,15 @@ function weight_rows4(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32
   }
   for (; o + 4 <= Out; o += 4) {
     let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
-    let xp = X + <usize>i * F;
-    let yp = dY + <usize>o * F;
-    for (let b = 0; b < B; b++, xp += xs, yp += ys) {
-      const a0 = load<f32>(xp), a1 = load<f32>(xp, 4), a2 = load<f32>(xp, 8), a3 = load<f32>(xp, 12);
-      if (a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0) continue;
-      const d = v128.load(yp);
-      c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(a0), d));
-      c1 = f32x4.add(c1, f32x4.mul(f32x4.splat(a1), d));
-      c2 = f32x4.add(c2, f32x4.mul(f32x4.splat(a2), d));
-      c3 = f32x4.add(c3, f32x4.mul(f32x4.splat(a3), d));
+    const yb = dY + <usize>o * F;
+    for (let k = 0; k < n; k++) {
+      const b = <usize>load<i32>(scratch + <usize>k * 4);
+      const xp = xb + b * xs;
+      const d = v128.load(yb + b * ys);
+      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(xp), d));
+      c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(xp, 4), d));
+      c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(xp, 8), d));
+      c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(xp, 12), d));
     }
     const wp = dWt + (<usize>i * <usize>Out + <usize>o) * F;
     v128.store(wp, f32x4.add(v128.load(wp), c0));
