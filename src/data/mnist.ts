@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { allocU8 } from '../kernels/memory';
 import { readIdxFile } from './idx';
 import { UserError } from '../util/errors';
 
@@ -71,7 +72,7 @@ export function loadDataset(dir: string = defaultDataDir()): Dataset {
   const cols = trI.dims[2];
   const nTrain = trI.dims[0];
   const n = nTrain + teI.dims[0];
-  const images = new Uint8Array(n * rows * cols);
+  const images = allocU8(n * rows * cols); // in the shared memory, so the gather kernel reads it in place
   images.set(trI.data, 0);
   images.set(teI.data, trI.data.length);
   const labels = new Uint8Array(n);

@@ -4,6 +4,10 @@
  *   x = (raw / 255 - mean) / std
  * The dataset stays as bytes; batches are normalized as they are gathered.
  */
+import { kernels } from '../kernels';
+import { allocF32 } from '../kernels/memory';
+import * as ts from '../kernels/ts';
+
 export type NormalizeMode = 'scale' | 'standardize';
 
 export interface Normalization {
@@ -48,50 +52,32 @@ export function fitNormalization(mode: NormalizeMode, perPixel: boolean, images:
   return { mode, mean: m, std: Math.max(MIN_STD, Math.sqrt(Math.max(0, ss / (n * D) - m * m))) };
 }
 
-/** Turns raw bytes into normalized floats; precomputed so the per-batch cost is one table lookup. */
+/**
+ * Turns raw bytes into normalized floats as one affine map per pixel,
+ * x = (raw - 255 mean) / (255 std), so a batch is one pass of the gather
+ * kernel whatever the mode (and scale mode maps 0..255 exactly onto 0..1).
+ */
 export class Normalizer {
-  private readonly lut: Float32Array | null; // 256 values, for a global mapping
-  private readonly scale: Float32Array | null; // (D) 1/(255 std) per pixel
-  private readonly shift: Float32Array | null; // (D) mean/std per pixel
+  private readonly offset: Float32Array; // (D) 255 mean
+  private readonly divisor: Float32Array; // (D) 255 std
 
   constructor(readonly spec: Normalization, readonly D: number) {
-    if (typeof spec.mean === 'number' && typeof spec.std === 'number') {
-      this.lut = new Float32Array(256);
-      for (let v = 0; v < 256; v++) this.lut[v] = (v / 255 - spec.mean) / spec.std;
-      this.scale = this.shift = null;
-    } else {
-      const mean = spec.mean as number[];
-      const std = spec.std as number[];
-      this.lut = null;
-      this.scale = new Float32Array(D);
-      this.shift = new Float32Array(D);
-      for (let j = 0; j < D; j++) {
-        this.scale[j] = 1 / (255 * std[j]);
-        this.shift[j] = mean[j] / std[j];
-      }
+    this.offset = allocF32(D);
+    this.divisor = allocF32(D);
+    for (let j = 0; j < D; j++) {
+      this.offset[j] = 255 * (typeof spec.mean === 'number' ? spec.mean : spec.mean[j]);
+      this.divisor[j] = 255 * (typeof spec.std === 'number' ? spec.std : spec.std[j]);
     }
   }
 
   /** out[r*D + j] = normalize(images[idx[start + r]*D + j]) for r < B. */
   gather(images: Uint8Array, idx: Uint32Array, start: number, B: number, out: Float32Array): void {
-    const D = this.D;
-    const lut = this.lut;
-    for (let r = 0; r < B; r++) {
-      const src = idx[start + r] * D;
-      const dst = r * D;
-      if (lut) {
-        for (let j = 0; j < D; j++) out[dst + j] = lut[images[src + j]];
-      } else {
-        const sc = this.scale!;
-        const sh = this.shift!;
-        for (let j = 0; j < D; j++) out[dst + j] = images[src + j] * sc[j] - sh[j];
-      }
-    }
+    kernels.gather(images, idx, start, B, this.D, this.offset, this.divisor, out);
   }
 
   /** Normalizes one raw image (for predict). */
-  apply(raw: Uint8Array, out: Float32Array = new Float32Array(this.D)): Float32Array {
-    this.gather(raw, Uint32Array.of(0), 0, 1, out);
+  apply(raw: Uint8Array, out: Float32Array = allocF32(this.D)): Float32Array {
+    ts.gather(raw, Uint32Array.of(0), 0, 1, this.D, this.offset, this.divisor, out);
     return out;
   }
 }

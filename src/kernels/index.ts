@@ -16,6 +16,12 @@ export interface Kernels {
   linearBackwardInput(dY: Float32Array, Wt: Float32Array, dX: Float32Array, B: number, In: number, Out: number): void;
   /** dWt (In, Out) += Xᵀ · dY; db (Out) += Σ_b dY */
   linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number): void;
+  /** out (B, D) = (images[idx[start + r]] - offset) / divisor, per pixel, in f32 (a batch, normalized) */
+  gather(images: Uint8Array, idx: Uint32Array, start: number, B: number, D: number, offset: Float32Array, divisor: Float32Array, out: Float32Array): void;
+  /** g = a > 0 ? g : 0 */
+  reluBackward(a: Float32Array, g: Float32Array, n: number): void;
+  /** g = g * mask */
+  mulInPlace(g: Float32Array, mask: Float32Array, n: number): void;
   /** One Adam step over flat arrays; c1, c2 are the bias corrections 1/(1 - β^t). */
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
 }
@@ -30,8 +36,20 @@ const builtin: Record<'ts' | 'naive', Kernels> = {
     linearBackwardInput: naive.linearBackwardInputNaive,
     linearBackwardWeight: naive.linearBackwardWeightNaive,
     adam: naive.adamNaive,
+    gather: ts.gather,
+    reluBackward: ts.reluBackward,
+    mulInPlace: ts.mulInPlace,
   },
-  ts: { name: 'ts', linearForward: ts.linearForward, linearBackwardInput: ts.linearBackwardInput, linearBackwardWeight: ts.linearBackwardWeight, adam: ts.adam },
+  ts: {
+    name: 'ts',
+    linearForward: ts.linearForward,
+    linearBackwardInput: ts.linearBackwardInput,
+    linearBackwardWeight: ts.linearBackwardWeight,
+    adam: ts.adam,
+    gather: ts.gather,
+    reluBackward: ts.reluBackward,
+    mulInPlace: ts.mulInPlace,
+  },
 };
 
 let wasmBackend: Kernels | null | undefined;

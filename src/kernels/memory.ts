@@ -39,6 +39,11 @@ export function allocU8(n: number): Uint8Array {
   return new Uint8Array(memory.buffer, at, n);
 }
 
+export function allocU32(n: number): Uint32Array {
+  const at = reserve(n * 4);
+  return new Uint32Array(memory.buffer, at, n);
+}
+
 /** True when the view lies in the shared memory, so a kernel can take its address. */
 export function inMemory(a: ArrayBufferView): boolean {
   return ours.has(a.buffer);

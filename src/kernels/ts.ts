@@ -134,3 +134,24 @@ export function adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float
     p[i] -= (lr * (mi * c1)) / (Math.sqrt(vi * c2) + eps);
   }
 }
+
+/**
+ * A normalized batch, (raw - offset) / divisor per pixel: the same f32 operations as the
+ * WebAssembly kernel (each double result rounds to the f32 one: double rounding is
+ * harmless for f32 subtraction and division).
+ */
+export function gather(images: Uint8Array, idx: Uint32Array, start: number, B: number, D: number, offset: Float32Array, divisor: Float32Array, out: Float32Array): void {
+  for (let r = 0; r < B; r++) {
+    const src = idx[start + r] * D;
+    const dst = r * D;
+    for (let j = 0; j < D; j++) out[dst + j] = Math.fround(images[src + j] - offset[j]) / divisor[j];
+  }
+}
+
+export function reluBackward(a: Float32Array, g: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) if (!(a[i] > 0)) g[i] = 0;
+}
+
+export function mulInPlace(g: Float32Array, mask: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) g[i] *= mask[i];
+}

@@ -41,6 +41,18 @@ export function wasmKernels(w: KernelExports): Kernels {
       runJob(w, OP_BACKWARD_WEIGHT, [dY.byteOffset, X.byteOffset, dWt.byteOffset, B, In, Out], B * In * Out);
       w.bias_grad(dY.byteOffset, db.byteOffset, B, Out);
     },
+    gather(images, idx, start, B, D, scale, shift, out) {
+      if (!all(images, idx, scale, shift, out)) return ts.gather(images, idx, start, B, D, scale, shift, out);
+      w.gather(images.byteOffset, idx.byteOffset, start, B, D, scale.byteOffset, shift.byteOffset, out.byteOffset);
+    },
+    reluBackward(a, g, n) {
+      if (!all(a, g)) return ts.reluBackward(a, g, n);
+      w.relu_backward(a.byteOffset, g.byteOffset, n);
+    },
+    mulInPlace(g, mask, n) {
+      if (!all(g, mask)) return ts.mulInPlace(g, mask, n);
+      w.mul_inplace(g.byteOffset, mask.byteOffset, n);
+    },
     adam(p, g, m, v, lr, b1, b2, eps, c1, c2) {
       if (!all(p, g, m, v)) return ts.adam(p, g, m, v, lr, b1, b2, eps, c1, c2);
       runJob(w, OP_ADAM, [p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, p.length], p.length, [lr, b1, b2, eps, c1, c2]);

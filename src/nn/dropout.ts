@@ -3,6 +3,7 @@
  * scaled by 1 / (1 - rate), so at evaluation the layer is the identity and the
  * expected activation is the same in both.
  */
+import { kernels } from '../kernels';
 import { BatchBuffers, type Layer } from './layer';
 import type { ParamSpec } from './params';
 import type { Rng } from '../util/rng';
@@ -43,10 +44,7 @@ export class Dropout implements Layer {
   backward(dy: Float32Array, B: number, needInputGrad: boolean): Float32Array | null {
     if (!needInputGrad) return null;
     const mask = this.mask;
-    if (mask) {
-      const n = B * this.inDim;
-      for (let i = 0; i < n; i++) dy[i] *= mask[i];
-    }
+    if (mask) kernels.mulInPlace(dy, mask, B * this.inDim);
     return dy;
   }
 }

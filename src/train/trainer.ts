@@ -5,7 +5,7 @@
  */
 import type { Dataset } from '../data/mnist';
 import type { Normalizer } from '../data/normalize';
-import { allocU8 } from '../kernels/memory';
+import { allocU32, allocU8 } from '../kernels/memory';
 import { BatchBuffers } from '../nn/layer';
 import type { Loss } from '../nn/losses';
 import type { Model } from '../nn/model';
@@ -55,7 +55,8 @@ export class Trainer {
     const D = ds.dim;
     const n = train.length;
     const batches = Math.ceil(n / opts.batchSize);
-    const order = new Uint32Array(train);
+    const order = allocU32(train.length);
+    order.set(train);
     const xBufs = new BatchBuffers(D);
     const gBufs = new BatchBuffers(C);
     const labelBufs = new BatchBuffers(1, allocU8);

@@ -132,3 +132,37 @@ describe('WebAssembly products split into row ranges', () => {
     }
   });
 });
+
+describe('batch and elementwise kernels: WebAssembly equals TypeScript exactly', () => {
+  it.skipIf(!wasm)('gather (normalize a batch of bytes), relu backward and in-place multiply', () => {
+    const k = wasm!;
+    const D = 37; // not a multiple of 16
+    const bytes = allocF32(Math.ceil((10 * D) / 4));
+    const img = new Uint8Array(bytes.buffer, bytes.byteOffset, 10 * D);
+    for (let i = 0; i < img.length; i++) img[i] = (i * 37) % 256;
+    const idxF = allocF32(4);
+    const idx = new Uint32Array(idxF.buffer, idxF.byteOffset, 4);
+    idx.set([7, 0, 9, 3]);
+    const offset = shared(randomArray(D, 31, 40).map((v) => v + 40));
+    const divisor = shared(randomArray(D, 32, 20).map((v) => Math.abs(v) + 30));
+    const a = allocF32(3 * D);
+    const b = allocF32(3 * D);
+    k.gather(img, idx, 1, 3, D, offset, divisor, a);
+    ts.gather(img, idx, 1, 3, D, offset, divisor, b);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(a[0]).toBeCloseTo((img[0] - offset[0]) / divisor[0], 5); // row idx[1] = 0
+
+    const act = shared(randomArray(103, 33, 1));
+    const g1 = shared(randomArray(103, 34, 1));
+    const g2 = shared(g1);
+    k.reluBackward(act, g1, 103);
+    ts.reluBackward(act, g2, 103);
+    expect(Array.from(g1)).toEqual(Array.from(g2));
+    expect(g1.filter((v, i) => act[i] <= 0 && v !== 0).length).toBe(0);
+
+    const mask = shared(randomArray(103, 35, 2));
+    k.mulInPlace(g1, mask, 103);
+    ts.mulInPlace(g2, mask, 103);
+    expect(Array.from(g1)).toEqual(Array.from(g2));
+  });
+});

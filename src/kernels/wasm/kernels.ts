@@ -355,3 +355,62 @@ export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1
 export function zero(p: usize, n: i32): void {
   memory.fill(p, 0, <usize>n * F);
 }
+
+// ---- batches: out (B, D) = (images[idx[start + r]] (bytes) - offset) / divisor, per pixel ----
+// The normalization of data/normalize.ts as an affine map per pixel: the same
+// f32 operations as the TypeScript path, so both give identical batches.
+export function gather(images: usize, idx: usize, start: i32, B: i32, D: i32, offset: usize, divisor: usize, out: usize): void {
+  for (let r = 0; r < B; r++) {
+    const src = images + <usize>load<u32>(idx + (<usize>(start + r) << 2)) * <usize>D;
+    const dst = out + <usize>r * <usize>D * F;
+    let j = 0;
+    for (; j + 16 <= D; j += 16) {
+      const bytes = v128.load(src + <usize>j);
+      const lo = i16x8.extend_low_i8x16_u(bytes);
+      const hi = i16x8.extend_high_i8x16_u(bytes);
+      const q0 = f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(lo));
+      const q1 = f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(lo));
+      const q2 = f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(hi));
+      const q3 = f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(hi));
+      const op = offset + <usize>j * F;
+      const dp = divisor + <usize>j * F;
+      const o = dst + <usize>j * F;
+      v128.store(o, f32x4.div(f32x4.sub(q0, v128.load(op)), v128.load(dp)));
+      v128.store(o, f32x4.div(f32x4.sub(q1, v128.load(op, 16)), v128.load(dp, 16)), 16);
+      v128.store(o, f32x4.div(f32x4.sub(q2, v128.load(op, 32)), v128.load(dp, 32)), 32);
+      v128.store(o, f32x4.div(f32x4.sub(q3, v128.load(op, 48)), v128.load(dp, 48)), 48);
+    }
+    for (; j < D; j++) {
+      const v = <f32>load<u8>(src + <usize>j);
+      store<f32>(dst + <usize>j * F, (v - load<f32>(offset + <usize>j * F)) / load<f32>(divisor + <usize>j * F));
+    }
+  }
+}
+
+// ---- elementwise backward steps, in place on g ----
+/** g = a > 0 ? g : 0 (ReLU's derivative, from its output a) */
+export function relu_backward(a: usize, g: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k * F;
+    v128.store(g + off, v128.and(v128.load(g + off), f32x4.gt(v128.load(a + off), zero)));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k * F;
+    if (!(load<f32>(a + off) > 0)) store<f32>(g + off, 0);
+  }
+}
+
+/** g = g * mask (inverted dropout) */
+export function mul_inplace(g: usize, mask: usize, n: i32): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k * F;
+    v128.store(g + off, f32x4.mul(v128.load(g + off), v128.load(mask + off)));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k * F;
+    store<f32>(g + off, load<f32>(g + off) * load<f32>(mask + off));
+  }
+}
