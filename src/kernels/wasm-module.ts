@@ -18,8 +18,8 @@ export interface KernelExports {
   mul_inplace(g: number, mask: number, n: number): void;
 }
 
-/** Bytes of scratch each instance needs: index lists as long as a product's In or B. */
-export const SCRATCH_BYTES = 4 * 65536;
+/** Bytes of scratch each instance needs: five index lists as long as a product's In or B. */
+export const SCRATCH_BYTES = 5 * 4 * 65536;
 /** Products with In or B above this run on the TypeScript kernels (their lists would not fit). */
 export const MAX_ROWS = 65536;
 

@@ -38,13 +38,31 @@ function forward_rows4(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out:
   const xs = <usize>In * F;
   const ws = <usize>Out * F;
   const x0p = X + <usize>b * xs;
-  // the i where any of the 4 rows has a non-zero input (branchless compaction)
-  let n = 0;
+  // The i where any of the 4 rows has a non-zero input (branchless compaction), and
+  // each row's own list after it: rows sparser than their union go one at a time.
+  const L = <usize>In * 4;
+  let n = 0, n0 = 0, n1 = 0, n2 = 0, n3 = 0;
   for (let i = 0; i < In; i++) {
     const p = x0p + <usize>i * F;
-    const nz = <i32>(load<f32>(p) != 0) | <i32>(load<f32>(p + xs) != 0) | <i32>(load<f32>(p + 2 * xs) != 0) | <i32>(load<f32>(p + 3 * xs) != 0);
+    const z0 = <i32>(load<f32>(p) != 0), z1 = <i32>(load<f32>(p + xs) != 0), z2 = <i32>(load<f32>(p + 2 * xs) != 0), z3 = <i32>(load<f32>(p + 3 * xs) != 0);
     store<i32>(scratch + <usize>n * 4, i);
-    n += nz;
+    store<i32>(scratch + L + <usize>n0 * 4, i);
+    store<i32>(scratch + 2 * L + <usize>n1 * 4, i);
+    store<i32>(scratch + 3 * L + <usize>n2 * 4, i);
+    store<i32>(scratch + 4 * L + <usize>n3 * 4, i);
+    n += z0 | z1 | z2 | z3;
+    n0 += z0;
+    n1 += z1;
+    n2 += z2;
+    n3 += z3;
+  }
+  // Instructions per 32 columns: a row's list costs 25 per entry, the 4-row tile 80 per union entry.
+  if (Out >= 32 && (n0 + n1 + n2 + n3) * 25 < n * 80) {
+    forward_row_list(x0p, Wt, bias, Y, Out, b, scratch + L, n0, act);
+    forward_row_list(x0p + xs, Wt, bias, Y, Out, b + 1, scratch + 2 * L, n1, act);
+    forward_row_list(x0p + 2 * xs, Wt, bias, Y, Out, b + 2, scratch + 3 * L, n2, act);
+    forward_row_list(x0p + 3 * xs, Wt, bias, Y, Out, b + 3, scratch + 4 * L, n3, act);
+    return;
   }
   let o = 0;
   for (; o + 16 <= Out; o += 16) {
@@ -89,6 +107,49 @@ function forward_rows4(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out:
   }
   for (; o < Out; o++) {
     for (let r = 0; r < 4; r++) forward_scalar(X, Wt, bias, Y, In, Out, b + r, o, act);
+  }
+}
+
+/** One row over its own list of non-zero inputs: 8 accumulators across 32 columns (more would spill), then 4-column blocks. */
+function forward_row_list(xp0: usize, Wt: usize, bias: usize, Y: usize, Out: i32, b: i32, list: usize, n: i32, act: i32): void {
+  const ws = <usize>Out * F;
+  const yrow = Y + <usize>b * <usize>Out * F;
+  let o = 0;
+  for (; o + 32 <= Out; o += 32) {
+    const bp = bias + <usize>o * F;
+    let c0 = v128.load(bp), c1 = v128.load(bp, 16), c2 = v128.load(bp, 32), c3 = v128.load(bp, 48);
+    let c4 = v128.load(bp, 64), c5 = v128.load(bp, 80), c6 = v128.load(bp, 96), c7 = v128.load(bp, 112);
+    const wbase = Wt + <usize>o * F;
+    for (let k = 0; k < n; k++) {
+      const i = <usize>load<i32>(list + <usize>k * 4);
+      const x = v128.load32_splat(xp0 + i * F);
+      const wp = wbase + i * ws;
+      c0 = f32x4.add(c0, f32x4.mul(x, v128.load(wp))); c1 = f32x4.add(c1, f32x4.mul(x, v128.load(wp, 16)));
+      c2 = f32x4.add(c2, f32x4.mul(x, v128.load(wp, 32))); c3 = f32x4.add(c3, f32x4.mul(x, v128.load(wp, 48)));
+      c4 = f32x4.add(c4, f32x4.mul(x, v128.load(wp, 64))); c5 = f32x4.add(c5, f32x4.mul(x, v128.load(wp, 80)));
+      c6 = f32x4.add(c6, f32x4.mul(x, v128.load(wp, 96))); c7 = f32x4.add(c7, f32x4.mul(x, v128.load(wp, 112)));
+    }
+    const yp = yrow + <usize>o * F;
+    v128.store(yp, relu4(c0, act)); v128.store(yp, relu4(c1, act), 16); v128.store(yp, relu4(c2, act), 32); v128.store(yp, relu4(c3, act), 48);
+    v128.store(yp, relu4(c4, act), 64); v128.store(yp, relu4(c5, act), 80); v128.store(yp, relu4(c6, act), 96); v128.store(yp, relu4(c7, act), 112);
+  }
+  for (; o + 4 <= Out; o += 4) {
+    let c = v128.load(bias + <usize>o * F);
+    const wbase = Wt + <usize>o * F;
+    for (let k = 0; k < n; k++) {
+      const i = <usize>load<i32>(list + <usize>k * 4);
+      c = f32x4.add(c, f32x4.mul(v128.load32_splat(xp0 + i * F), v128.load(wbase + i * ws)));
+    }
+    v128.store(yrow + <usize>o * F, relu4(c, act));
+  }
+  for (; o < Out; o++) {
+    let c = load<f32>(bias + <usize>o * F);
+    const wbase = Wt + <usize>o * F;
+    for (let k = 0; k < n; k++) {
+      const i = <usize>load<i32>(list + <usize>k * 4);
+      c = c + load<f32>(xp0 + i * F) * load<f32>(wbase + i * ws);
+    }
+    store<f32>(yrow + <usize>o * F, relu1(c, act));
   }
 }
 
