@@ -9,8 +9,9 @@ import { ARGS, CHUNKS, CTRL_INTS, DONE, FARGS, GEN, NEXT, OP, OP_EXIT, runPart }
 import { allocF32, allocU8, memory } from './memory';
 import { builtFile, SCRATCH_BYTES, type KernelExports } from './wasm-module';
 
-// Below this many multiply-adds a product is not worth splitting.
-const MIN_SPLIT_WORK = 32 * 1024;
+// Below this many multiply-adds a product is not worth splitting (measured: the
+// 128x64 and 64x10 layers of W gain nothing from a second thread).
+const MIN_SPLIT_WORK = 256 * 1024;
 // Chunks per thread: small enough to even out uneven rows, large enough to keep tiles whole.
 const CHUNKS_PER_THREAD = 4;
 
