@@ -4,10 +4,9 @@
  * network: format version, the resolved model config, the normalization, and
  * the input image size.
  */
-import { z } from 'zod';
-import { layerSchema, type ModelConfig } from '../config/schema';
-import { formatIssue } from '../config/load';
+import type { ModelConfig } from '../config/schema';
 import type { Normalization } from '../data/normalize';
+import { ACTIVATIONS } from '../nn/activations';
 import { INITS } from '../nn/init';
 import { Model } from '../nn/model';
 import { UserError } from '../util/errors';
@@ -34,25 +33,60 @@ export function saveModel(path: string, model: Model, normalization: Normalizati
   });
 }
 
-const metaModel = z.strictObject({ init: z.enum(INITS), initStd: z.number().positive(), layers: z.array(layerSchema).min(1) });
-const metaNorm = z.strictObject({
-  mode: z.enum(['scale', 'standardize']),
-  mean: z.union([z.number(), z.array(z.number())]),
-  std: z.union([z.number().positive(), z.array(z.number().positive())]),
-});
-const metaInput = z.strictObject({ rows: z.number().int().positive(), cols: z.number().int().positive() });
+// Metadata is checked by hand rather than with the config schema: predict loads
+// models, and the schema library alone would double its start-up time.
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
 
-function parseMeta<T>(path: string, key: string, text: string | undefined, schema: z.ZodType<T>): T {
+function parseMeta(path: string, key: string, text: string | undefined): unknown {
   if (text === undefined) throw new UserError(`${path}: metadata has no "${key}"; expected a model file written by nn train`);
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw new UserError(`${path}: metadata "${key}" is not valid JSON`);
   }
-  const r = schema.safeParse(raw, { reportInput: true });
-  if (!r.success) throw new UserError(`${path}: metadata ${key}: ${formatIssue(r.error.issues[0])}`);
-  return r.data;
+}
+
+function checkModelConfig(path: string, v: unknown): ModelConfig {
+  const bad = (where: string, what: string): never => {
+    throw new UserError(`${path}: metadata config${where}: ${what}`);
+  };
+  if (!isObj(v)) return bad('', 'expected a mapping');
+  if (!(INITS as readonly unknown[]).includes(v.init)) bad('.init', `expected one of ${INITS.join(', ')}`);
+  if (!isNum(v.initStd) || v.initStd <= 0) bad('.initStd', 'expected a number > 0');
+  if (!Array.isArray(v.layers) || v.layers.length === 0) return bad('.layers', 'expected a non-empty list');
+  v.layers.forEach((l: unknown, i: number) => {
+    const at = `.layers[${i}]`;
+    if (!isObj(l)) return bad(at, 'expected a mapping');
+    if (l.type === 'dense') {
+      if (!isCount(l.units)) bad(`${at}.units`, 'expected a whole number >= 1');
+      if (!(ACTIVATIONS as readonly unknown[]).includes(l.activation)) bad(`${at}.activation`, `expected one of ${ACTIVATIONS.join(', ')}`);
+      if (l.alpha !== undefined && (!isNum(l.alpha) || l.alpha < 0 || l.alpha >= 1)) bad(`${at}.alpha`, 'expected a number in [0, 1)');
+    } else if (l.type === 'dropout') {
+      if (!isNum(l.rate) || l.rate < 0 || l.rate >= 1) bad(`${at}.rate`, 'expected a number in [0, 1)');
+    } else bad(`${at}.type`, 'expected dense or dropout');
+  });
+  const last = v.layers[v.layers.length - 1] as Obj;
+  if (last.type !== 'dense') bad('.layers', 'expected a dense last layer');
+  return v as unknown as ModelConfig;
+}
+
+function checkNormalization(path: string, v: unknown, D: number): Normalization {
+  const bad = (what: string): never => {
+    throw new UserError(`${path}: metadata normalization: ${what}`);
+  };
+  if (!isObj(v)) return bad('expected a mapping');
+  if (v.mode !== 'scale' && v.mode !== 'standardize') bad('mode: expected scale or standardize');
+  for (const k of ['mean', 'std'] as const) {
+    const x = v[k];
+    if (Array.isArray(x)) {
+      if (x.length !== D) bad(`${k} has ${x.length} values; expected ${D}, one per pixel`);
+      if (!x.every((e) => isNum(e) && (k === 'mean' || e > 0))) bad(`${k}: expected finite numbers${k === 'std' ? ' > 0' : ''}`);
+    } else if (!isNum(x) || (k === 'std' && x <= 0)) bad(`${k}: expected a number${k === 'std' ? ' > 0' : ''} or one per pixel`);
+  }
+  return v as unknown as Normalization;
 }
 
 /** (R, C) -> (C, R): our (In, Out) weights to the file's (Out, In), and back. */
@@ -67,15 +101,14 @@ export function loadModel(path: string): SavedModel {
   const format = Number(metadata.format);
   if (!Number.isInteger(format) || format < 1) throw new UserError(`${path}: metadata has no valid "format" version; expected a model file written by nn train`);
   if (format > MODEL_FORMAT) throw new UserError(`${path}: model format ${format} is newer than this program reads (${MODEL_FORMAT}); upgrade nn`);
-  const config = parseMeta(path, 'config', metadata.config, metaModel) as ModelConfig;
-  const normalization = parseMeta(path, 'normalization', metadata.normalization, metaNorm) as Normalization;
-  const { rows, cols } = parseMeta(path, 'input', metadata.input, metaInput);
+  const config = checkModelConfig(path, parseMeta(path, 'config', metadata.config));
+  const input = parseMeta(path, 'input', metadata.input);
+  if (!isObj(input) || !isCount(input.rows) || !isCount(input.cols)) throw new UserError(`${path}: metadata input: expected {"rows": n, "cols": n}`);
+  const rows = input.rows as number;
+  const cols = input.cols as number;
   const D = rows * cols;
-  for (const k of ['mean', 'std'] as const) {
-    const v = normalization[k];
-    if (Array.isArray(v) && v.length !== D) throw new UserError(`${path}: normalization ${k} has ${v.length} values; expected ${D}, one per pixel`);
-  }
-  const model = new Model(config, D, 0);
+  const normalization = checkNormalization(path, parseMeta(path, 'normalization', metadata.normalization), D);
+  const model = new Model(config, D, 0, false); // the file's weights replace any initial ones
   for (const v of model.params.views) {
     const t = tensors.get(v.name);
     if (!t) throw new UserError(`${path}: tensor ${v.name} is missing; the architecture in its metadata needs it`);

@@ -19,7 +19,7 @@ export class Model {
   readonly outputActivation: ActivationName;
   private readonly last: Dense;
 
-  constructor(readonly config: ModelConfig, readonly inDim: number, seed: number) {
+  constructor(readonly config: ModelConfig, readonly inDim: number, seed: number, initialize = true) {
     const dropoutRng = Rng.derive(seed, 'dropout');
     let width = inDim;
     config.layers.forEach((l, i) => {
@@ -37,7 +37,7 @@ export class Model {
     this.outputActivation = last.activation;
     this.params = new Params(this.layers.flatMap((l) => l.paramSpecs()));
     for (const l of this.layers) l.bind(this.params);
-    this.initialize(Rng.derive(seed, 'init'));
+    if (initialize) this.initialize(Rng.derive(seed, 'init'));
   }
 
   private initialize(rng: Rng): void {

@@ -2,14 +2,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { readRawConfig, resolveConfig } from '../../config/load';
 import { Normalizer } from '../../data/normalize';
 import { loadModel } from '../../io/modelfile';
 import { resolveModelPath } from '../../io/run';
 import { makeLoss } from '../../nn/losses';
 import { evaluate } from '../../train/evaluate';
 import { perClassMetrics } from '../../train/metrics';
-import { prepareData } from '../../train/pipeline';
 import { UserError } from '../../util/errors';
 import { evaluationReport } from '../format';
 
@@ -24,6 +22,8 @@ export function evalCommand(): Command {
       const saved = loadModel(modelPath);
       // The run's config says which data and split the model was trained on.
       const cfgPath = path.join(path.dirname(modelPath), 'config.json');
+      const { readRawConfig, resolveConfig } = require('../../config/load') as typeof import('../../config/load');
+      const { prepareData } = require('../../train/pipeline') as typeof import('../../train/pipeline');
       if (!fs.existsSync(cfgPath)) throw new UserError(`${cfgPath}: not found; eval needs the run's config.json beside the model to rebuild its data split`);
       const config = resolveConfig(readRawConfig(cfgPath), cfgPath);
       const { ds, split } = prepareData(config);

@@ -2,15 +2,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { loadConfig } from '../../config/load';
 import { BACKEND_NAMES, configureKernels, type BackendName } from '../../kernels';
 import { writeFileAtomic } from '../../io/atomic';
 import { writeMetrics } from '../../io/metrics';
 import { saveModel } from '../../io/modelfile';
 import { markLatest, prepareRunDir } from '../../io/run';
-import { prepareData, runTraining } from '../../train/pipeline';
 import { UserError } from '../../util/errors';
-import { pct, progressCallback } from '../progress';
 import { intOption } from '../options';
 
 export function trainCommand(): Command {
@@ -25,6 +22,10 @@ export function trainCommand(): Command {
     .addOption(new Option('--threads <n>', 'threads for the large products (default: all cores); results do not depend on it').argParser(intOption('--threads', 1)))
     .action(async (opts: { config: string; out?: string; seed?: number; epochs?: number; force?: boolean; backend?: BackendName; threads?: number }) => {
       const started = performance.now();
+      // The config schema, YAML and the trainer load only when training: other commands start faster.
+      const { loadConfig } = require('../../config/load') as typeof import('../../config/load');
+      const { prepareData, runTraining } = require('../../train/pipeline') as typeof import('../../train/pipeline');
+      const { pct, progressCallback } = require('../progress') as typeof import('../progress');
       const { backend, threads } = configureKernels({ backend: opts.backend, threads: opts.threads });
       const { config, name, file } = loadConfig(opts.config, { seed: opts.seed, 'training.epochs': opts.epochs });
       const data = prepareData(config);
