@@ -91,8 +91,17 @@ interface PeerSpec {
   setup?: () => string; // returns the folder to run from
 }
 
-function peerSpec(name: string, epochs: number): PeerSpec {
+function peerSpec(name: string, epochs: number, wide: boolean): PeerSpec {
   const blas1 = { OPENBLAS_NUM_THREADS: '1', MNIST_DIR: mnistDir() };
+  if (wide) {
+    // the shared scripts train 784-128-64-10 only: src/bench/wide_peer.py mirrors them wider
+    const script = path.join(REPO, 'src', 'bench', 'wide_peer.py');
+    const args = (peer: string) => [script, '--peer', peer, '--epochs', String(epochs), '--peers', PEERS];
+    if (name === 'torch') return { label: 'PyTorch (1 thread)', cmd: PYTHON, args: args('torch'), env: blas1 };
+    if (name === 'numpy') return { label: 'NumPy from scratch (OpenBLAS, 1 thread)', cmd: PYTHON, args: args('numpy'), env: blas1 };
+    if (name === 'numpy-avx512') return { label: 'NumPy from scratch (OpenBLAS AVX-512, 1 thread)', cmd: PYTHON, args: args('numpy'), env: { ...blas1, OPENBLAS_CORETYPE: 'SkylakeX' } };
+    throw new Error(`--wide --vs ${name}: the wide network has peers torch, numpy and numpy-avx512`);
+  }
   const py = (script: string, extra: string[] = []) => [path.join(PEERS, script), '--epochs', String(epochs), ...extra];
   switch (name) {
     case 'numpy':
@@ -162,7 +171,7 @@ async function main(): Promise<void> {
   const program = new Command('bench')
     .option('--epochs <n>', 'epochs per run (the median skips the first)', (v) => Number(v), 4)
     .option('--wide', 'the wide network 784-1024-1024-10 instead of 784-128-64-10')
-    .option('--vs <peer...>', 'peers to compare with: numpy, numpy-avx512, torch, sklearn, tfjs')
+    .option('--vs <peer...>', 'peers to compare with: numpy, numpy-avx512, torch, sklearn, tfjs (with --wide: torch, numpy, numpy-avx512)')
     .option('--runs <k>', 'alternating runs of each (the best median counts)', (v) => Number(v), 1)
     .addOption(new Option('--backend <name>', 'kernel backend').choices(BACKEND_NAMES as unknown as string[]))
     .option('--threads <n>', 'threads for the products (default: all cores)', (v) => Number(v))
@@ -174,8 +183,7 @@ async function main(): Promise<void> {
     process.stdout.write(`RESULT ${JSON.stringify(await runOurs(o.epochs, Boolean(o.wide)))}\n`);
     return;
   }
-  if (o.wide && o.vs?.length) throw new Error('--wide: the shared peer scripts train 784-128-64-10 only');
-  const peers = (o.vs ?? []).map((p) => peerSpec(p, o.epochs));
+  const peers = (o.vs ?? []).map((p) => peerSpec(p, o.epochs, Boolean(o.wide)));
   const results: Record<string, RunResult[]> = {};
   const log = (s: string) => (o.json ? process.stderr : process.stdout).write(s + '\n');
   for (let k = 0; k < o.runs; k++) {
