@@ -167,6 +167,29 @@ function runOursChild(epochs: number, wide: boolean, backend: string | undefined
   return JSON.parse(line.slice(7));
 }
 
+/**
+ * Wall time of `nn predict` on one sample image, start to exit (median of 7), with a
+ * model trained for one epoch on 5% of the data in a temporary folder.
+ */
+function predictStartup(): { medianSeconds: number; runs: number[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-bench-predict-'));
+  const cfg = path.join(dir, 'tiny.json');
+  fs.writeFileSync(cfg, JSON.stringify({ data: { subset: 0.05 }, model: { layers: W_LAYERS([128, 64]) }, training: { epochs: 1 } }));
+  const bin = path.join(REPO, 'bin', 'nn');
+  const train = spawnSync(process.execPath, [bin, 'train', '--config', cfg, '--out', path.join(dir, 'run')], { cwd: dir, encoding: 'utf8' });
+  if (train.status !== 0) throw new Error(`training the predict model failed: ${train.stderr.trim()}`);
+  const image = path.join(REPO, 'data', 'samples', 'digit-7.png');
+  const runs: number[] = [];
+  for (let k = 0; k < 7; k++) {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [bin, 'predict', image, '--model', path.join(dir, 'run')], { cwd: dir, encoding: 'utf8' });
+    runs.push((performance.now() - t) / 1000);
+    if (r.status !== 0) throw new Error(`nn predict failed: ${r.stderr.trim()}`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { medianSeconds: +median(runs).toFixed(3), runs: runs.map((x) => +x.toFixed(3)) };
+}
+
 async function main(): Promise<void> {
   const program = new Command('bench')
     .option('--epochs <n>', 'epochs per run (the median skips the first)', (v) => Number(v), 4)
@@ -175,9 +198,10 @@ async function main(): Promise<void> {
     .option('--runs <k>', 'alternating runs of each (the best median counts)', (v) => Number(v), 1)
     .addOption(new Option('--backend <name>', 'kernel backend').choices(BACKEND_NAMES as unknown as string[]))
     .option('--threads <n>', 'threads for the products (default: all cores)', (v) => Number(v))
+    .option('--predict', 'also time nn predict on one image, start to exit')
     .option('--json', 'print the results as JSON')
     .option('--child', 'internal: one run of ours, printed as RESULT {json}');
-  const o = program.parse(process.argv).opts<{ epochs: number; wide?: boolean; vs?: string[]; runs: number; backend?: string; threads?: number; json?: boolean; child?: boolean }>();
+  const o = program.parse(process.argv).opts<{ epochs: number; wide?: boolean; vs?: string[]; runs: number; backend?: string; threads?: number; predict?: boolean; json?: boolean; child?: boolean }>();
   if (o.child) {
     configureKernels({ backend: o.backend as BackendName | undefined, threads: o.threads });
     process.stdout.write(`RESULT ${JSON.stringify(await runOurs(o.epochs, Boolean(o.wide)))}\n`);
@@ -202,8 +226,9 @@ async function main(): Promise<void> {
     const r = best(rs);
     return { ...r, ratio: key === 'ours' ? 1 : +(ours.medianEpoch / r.medianEpoch).toFixed(3) };
   });
+  const startup = o.predict ? predictStartup() : null;
   if (o.json) {
-    process.stdout.write(JSON.stringify({ workload: o.wide ? '784-1024-1024-10' : '784-128-64-10', epochs: o.epochs, runs: o.runs, results: rows }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ workload: o.wide ? '784-1024-1024-10' : '784-128-64-10', epochs: o.epochs, runs: o.runs, results: rows, predictStartup: startup }, null, 2) + '\n');
     return;
   }
   const table = [
@@ -214,6 +239,7 @@ async function main(): Promise<void> {
   log('');
   log(`workload ${o.wide ? '784-1024-1024-10' : 'W: 784-128-64-10'}, ReLU, dropout 0.2, Adam, batch 64, 56,000 samples an epoch; median of epochs 2..${o.epochs}, best of ${o.runs} run(s)`);
   for (const row of table) log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  if (startup) log(`\nnn predict on one image, start to exit: ${startup.medianSeconds.toFixed(3)} s (median of 7: ${startup.runs.join(', ')})`);
 }
 
 main().catch((e) => {
