@@ -63,6 +63,14 @@ const earlyStopping = z.strictObject({
   restoreBest: z.boolean().default(true),
 });
 
+const reduceLROnPlateau = z.strictObject({
+  monitor: z.enum(['val_loss', 'val_accuracy']).default('val_loss'),
+  factor: z.number().gt(0).lt(1).default(0.5),
+  patience: z.number().int().min(0).default(2),
+  minDelta: z.number().min(0).default(0),
+  minLr: z.number().min(0).default(1e-6),
+});
+
 const ratio = z.number().min(0).max(1);
 
 export const configSchema = z
@@ -92,6 +100,7 @@ export const configSchema = z
         l1: z.number().min(0).default(0),
         l2: z.number().min(0).default(0),
         earlyStopping: z.union([z.literal(false), earlyStopping]).prefault({}),
+        reduceLROnPlateau: z.union([z.literal(false), reduceLROnPlateau]).default(false),
       })
       .prefault({}),
   })

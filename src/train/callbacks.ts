@@ -24,11 +24,16 @@ export interface BatchInfo {
   accuracy: number;
 }
 
+/** What a callback may change in the running trainer. */
+export interface TrainerControl {
+  lr: number; // the learning rate of the coming epochs
+}
+
 export interface Callback {
   onEpochBegin?(epoch: number, batches: number): void;
   onBatchEnd?(info: BatchInfo): void;
   /** Return a reason string to stop training after this epoch. */
-  onEpochEnd?(log: EpochLog): string | void;
+  onEpochEnd?(log: EpochLog, control: TrainerControl): string | void;
   onTrainEnd?(): void;
 }
 
@@ -71,5 +76,39 @@ export class EarlyStopping implements Callback {
 
   onTrainEnd(): void {
     if (this.snapshot && this.bestEpoch > 0) this.params.data.set(this.snapshot);
+  }
+}
+
+export interface ReduceLROnPlateauOptions {
+  monitor: 'val_loss' | 'val_accuracy';
+  factor: number; // new lr = lr * factor
+  patience: number; // epochs without improvement before reducing
+  minDelta: number;
+  minLr: number;
+}
+
+/**
+ * Lowers the learning rate when the monitored metric stops improving (as Keras'
+ * ReduceLROnPlateau): after `patience` epochs without an improvement larger than
+ * minDelta, lr becomes max(lr * factor, minLr) and the count starts again.
+ */
+export class ReduceLROnPlateau implements Callback {
+  private best = NaN;
+  private wait = 0;
+
+  constructor(private readonly opts: ReduceLROnPlateauOptions) {}
+
+  onEpochEnd(log: EpochLog, control: TrainerControl): void {
+    const v = log[this.opts.monitor];
+    const better = Number.isNaN(this.best) || (this.opts.monitor === 'val_loss' ? v < this.best - this.opts.minDelta : v > this.best + this.opts.minDelta);
+    if (better) {
+      this.best = v;
+      this.wait = 0;
+      return;
+    }
+    if (++this.wait >= Math.max(1, this.opts.patience)) {
+      control.lr = Math.max(control.lr * this.opts.factor, this.opts.minLr);
+      this.wait = 0;
+    }
   }
 }

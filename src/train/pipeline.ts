@@ -11,7 +11,7 @@ import { makeSplit, type Split } from '../data/split';
 import { makeLoss, type Loss } from '../nn/losses';
 import { Model } from '../nn/model';
 import { makeOptimizer } from '../optim';
-import { EarlyStopping, type Callback } from './callbacks';
+import { EarlyStopping, ReduceLROnPlateau, type Callback } from './callbacks';
 import { evaluate, type Evaluation } from './evaluate';
 import { Trainer, type FitResult } from './trainer';
 
@@ -46,6 +46,7 @@ export async function runTraining(cfg: Config, data: PreparedData, callbacks: Ca
   const loss = makeLoss(cfg.training.loss, model.outputActivation);
   const optimizer = makeOptimizer(cfg.training.optimizer, model.params.data.length);
   const es = cfg.training.earlyStopping ? new EarlyStopping(cfg.training.earlyStopping, model.params) : null;
+  const plateau = cfg.training.reduceLROnPlateau ? new ReduceLROnPlateau(cfg.training.reduceLROnPlateau) : null;
   const trainer = new Trainer(
     model,
     optimizer,
@@ -58,7 +59,7 @@ export async function runTraining(cfg: Config, data: PreparedData, callbacks: Ca
       l2: cfg.training.l2,
       seed: cfg.seed,
     },
-    es ? [es, ...callbacks] : callbacks,
+    [...(es ? [es] : []), ...(plateau ? [plateau] : []), ...callbacks],
   );
   const fit = await trainer.fit(ds, split.train, split.val, norm);
   const bestEpoch = es && cfg.training.earlyStopping && cfg.training.earlyStopping.restoreBest ? es.bestEpoch : null;

@@ -11,7 +11,7 @@ import type { Loss } from '../nn/losses';
 import type { Model } from '../nn/model';
 import type { Optimizer } from '../optim/optimizer';
 import { Rng } from '../util/rng';
-import type { Callback, EpochLog } from './callbacks';
+import type { Callback, EpochLog, TrainerControl } from './callbacks';
 import { evaluate } from './evaluate';
 import { argmaxRow } from './metrics';
 import { addPenalties } from './penalties';
@@ -36,6 +36,8 @@ const YIELD_EVERY = 32;
 
 export class Trainer {
   private readonly shuffleRng: Rng;
+  /** The learning rate in use; callbacks (reduce on plateau) may lower it between epochs. */
+  readonly control: TrainerControl;
 
   constructor(
     readonly model: Model,
@@ -45,6 +47,7 @@ export class Trainer {
     readonly callbacks: Callback[] = [],
   ) {
     this.shuffleRng = Rng.derive(opts.seed, 'shuffle');
+    this.control = { lr: opts.learningRate };
     model.setFusedOutput(loss.fusedWith !== null && loss.fusedWith === model.outputActivation);
   }
 
@@ -87,7 +90,7 @@ export class Trainer {
         params.zeroGrad();
         model.backward(g, B);
         const penalty = addPenalties(params, opts.l1, opts.l2);
-        optimizer.step(params.data, params.grad, opts.learningRate);
+        optimizer.step(params.data, params.grad, this.control.lr);
 
         lossSum += (batchLoss + penalty) * B;
         seen += B;
@@ -103,13 +106,13 @@ export class Trainer {
         accuracy: correct / seen,
         val_loss: v.loss,
         val_accuracy: v.accuracy,
-        lr: opts.learningRate,
+        lr: this.control.lr,
         seconds,
         samplesPerSecond: n / seconds,
       };
       history.push(log);
       let stop: string | void = undefined;
-      for (const cb of this.callbacks) stop = cb.onEpochEnd?.(log) || stop;
+      for (const cb of this.callbacks) stop = cb.onEpochEnd?.(log, this.control) || stop;
       if (!Number.isFinite(log.loss)) stop = `training loss became ${log.loss} at epoch ${epoch}: the learning rate is probably too high`;
       if (stop) {
         stopReason = stop;

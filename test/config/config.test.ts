@@ -136,7 +136,8 @@ describe('files', () => {
       { type: 'dense', units: 10, activation: 'softmax' },
     ]);
     expect(config.training.optimizer.type).toBe('adam');
-    expect(config.training.epochs).toBe(20);
+    expect(config.training.epochs).toBe(30);
+    expect(config.training.reduceLROnPlateau).toEqual({ monitor: 'val_loss', factor: 0.5, patience: 2, minDelta: 0, minLr: 1e-6 });
   });
 
   it('YAML (.yaml and .yml) and JSON give the same resolved config', () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load';
 import { Params } from '../../src/nn/params';
-import { EarlyStopping, type EpochLog } from '../../src/train/callbacks';
+import { EarlyStopping, ReduceLROnPlateau, type EpochLog } from '../../src/train/callbacks';
 import { prepareData, runTraining } from '../../src/train/pipeline';
 
 const layers = [
@@ -102,4 +102,36 @@ describe('EarlyStopping', () => {
     expect(es.onEpochEnd(log(3, 0, 0.6))).toMatch(/val_accuracy/);
     expect(es.bestEpoch).toBe(2);
   });
+});
+
+describe('ReduceLROnPlateau', () => {
+  const log = (epoch: number, val_loss: number): EpochLog => ({ epoch, loss: 0, accuracy: 0, val_loss, val_accuracy: 0, lr: 0, seconds: 1, samplesPerSecond: 1 });
+
+  it('halves the rate after `patience` epochs without improvement, and not below minLr', () => {
+    const cb = new ReduceLROnPlateau({ monitor: 'val_loss', factor: 0.5, patience: 2, minDelta: 0, minLr: 0.0002 });
+    const control = { lr: 0.001 };
+    // epochs:      1     2     3     4     5     6     7     8     9
+    const losses = [1.0, 0.9, 0.95, 0.93, 0.8, 0.85, 0.86, 0.87, 0.88];
+    const lrs = losses.map((l, i) => {
+      cb.onEpochEnd(log(i + 1, l), control);
+      return control.lr;
+    });
+    // no improvement at 3, 4 -> halve after 4; improvement at 5; none at 6, 7 -> halve; 8, 9 -> floor at minLr
+    expect(lrs).toEqual([0.001, 0.001, 0.001, 0.0005, 0.0005, 0.0005, 0.00025, 0.00025, 0.0002]);
+  });
+
+  it('the trainer uses the lowered rate and records it per epoch', async () => {
+    const cfg = resolveConfig(
+      {
+        data: { subset: 0.02 },
+        model: { layers },
+        // epoch 1 sets the first best; after that minDelta 10 makes every epoch count as no
+        // improvement, and patience 0 halves the rate after each
+        training: { epochs: 4, earlyStopping: false, reduceLROnPlateau: { factor: 0.5, patience: 0, minDelta: 10 } },
+      },
+      'test',
+    );
+    const out = await runTraining(cfg, prepareData(cfg), []);
+    expect(out.fit.history.map((h) => h.lr)).toEqual([0.001, 0.001, 0.0005, 0.00025]);
+  }, 60_000);
 });
