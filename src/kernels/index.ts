@@ -22,6 +22,12 @@ export interface Kernels {
   reluBackward(a: Float32Array, g: Float32Array, n: number): void;
   /** g = g * mask */
   mulInPlace(g: Float32Array, mask: Float32Array, n: number): void;
+  /** One SGD step: momentum mu with velocity v (null when mu = 0), Nesterov or not. */
+  sgd(p: Float32Array, g: Float32Array, v: Float32Array | null, lr: number, mu: number, nesterov: boolean): void;
+  /** One RMSprop step with running square average s. */
+  rmsprop(p: Float32Array, g: Float32Array, s: Float32Array, lr: number, rho: number, eps: number): void;
+  /** One AdaGrad step with sum of squares s. */
+  adagrad(p: Float32Array, g: Float32Array, s: Float32Array, lr: number, eps: number): void;
   /** One Adam step over flat arrays; c1, c2 are the bias corrections 1/(1 - β^t). */
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
 }
@@ -36,6 +42,9 @@ const builtin: Record<'ts' | 'naive', Kernels> = {
     linearBackwardInput: naive.linearBackwardInputNaive,
     linearBackwardWeight: naive.linearBackwardWeightNaive,
     adam: naive.adamNaive,
+    sgd: ts.sgd,
+    rmsprop: ts.rmsprop,
+    adagrad: ts.adagrad,
     gather: ts.gather,
     reluBackward: ts.reluBackward,
     mulInPlace: ts.mulInPlace,
@@ -46,6 +55,9 @@ const builtin: Record<'ts' | 'naive', Kernels> = {
     linearBackwardInput: ts.linearBackwardInput,
     linearBackwardWeight: ts.linearBackwardWeight,
     adam: ts.adam,
+    sgd: ts.sgd,
+    rmsprop: ts.rmsprop,
+    adagrad: ts.adagrad,
     gather: ts.gather,
     reluBackward: ts.reluBackward,
     mulInPlace: ts.mulInPlace,

@@ -155,3 +155,37 @@ export function reluBackward(a: Float32Array, g: Float32Array, n: number): void 
 export function mulInPlace(g: Float32Array, mask: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) g[i] *= mask[i];
 }
+
+/** SGD (see optim/sgd.ts): momentum mu with velocity v, or plain when mu = 0 (v unused). */
+export function sgd(p: Float32Array, g: Float32Array, v: Float32Array | null, lr: number, mu: number, nesterov: boolean): void {
+  const n = p.length;
+  if (mu === 0 || !v) {
+    for (let i = 0; i < n; i++) p[i] -= lr * g[i];
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const vi = mu * v[i] + g[i];
+    v[i] = vi;
+    p[i] -= lr * (nesterov ? g[i] + mu * vi : vi);
+  }
+}
+
+/** RMSprop (see optim/rmsprop.ts). */
+export function rmsprop(p: Float32Array, g: Float32Array, s: Float32Array, lr: number, rho: number, eps: number): void {
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const si = rho * s[i] + (1 - rho) * gi * gi;
+    s[i] = si;
+    p[i] -= (lr * gi) / (Math.sqrt(si) + eps);
+  }
+}
+
+/** AdaGrad (see optim/adagrad.ts). */
+export function adagrad(p: Float32Array, g: Float32Array, s: Float32Array, lr: number, eps: number): void {
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const si = s[i] + gi * gi;
+    s[i] = si;
+    p[i] -= (lr * gi) / (Math.sqrt(si) + eps);
+  }
+}

@@ -13,6 +13,9 @@ export interface KernelExports {
   bias_grad(dY: number, db: number, B: number, Out: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
   set_scratch(p: number): void;
+  sgd(p: number, g: number, v: number, n: number, lr: number, mu: number, nesterov: number): void;
+  rmsprop(p: number, g: number, s: number, n: number, lr: number, rho: number, eps: number): void;
+  adagrad(p: number, g: number, s: number, n: number, lr: number, eps: number): void;
   gather(images: number, idx: number, start: number, B: number, D: number, scale: number, shift: number, out: number): void;
   relu_backward(a: number, g: number, n: number): void;
   mul_inplace(g: number, mask: number, n: number): void;

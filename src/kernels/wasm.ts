@@ -53,6 +53,18 @@ export function wasmKernels(w: KernelExports): Kernels {
       if (!all(g, mask)) return ts.mulInPlace(g, mask, n);
       w.mul_inplace(g.byteOffset, mask.byteOffset, n);
     },
+    sgd(p, g, v, lr, mu, nesterov) {
+      if (!all(p, g) || (v && !inMemory(v))) return ts.sgd(p, g, v, lr, mu, nesterov);
+      w.sgd(p.byteOffset, g.byteOffset, v ? v.byteOffset : 0, p.length, lr, v ? mu : 0, nesterov ? 1 : 0);
+    },
+    rmsprop(p, g, s, lr, rho, eps) {
+      if (!all(p, g, s)) return ts.rmsprop(p, g, s, lr, rho, eps);
+      w.rmsprop(p.byteOffset, g.byteOffset, s.byteOffset, p.length, lr, rho, eps);
+    },
+    adagrad(p, g, s, lr, eps) {
+      if (!all(p, g, s)) return ts.adagrad(p, g, s, lr, eps);
+      w.adagrad(p.byteOffset, g.byteOffset, s.byteOffset, p.length, lr, eps);
+    },
     adam(p, g, m, v, lr, b1, b2, eps, c1, c2) {
       if (!all(p, g, m, v)) return ts.adam(p, g, m, v, lr, b1, b2, eps, c1, c2);
       // Adam streams four arrays and does little arithmetic: memory-bound, it runs slower split

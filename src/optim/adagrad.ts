@@ -2,6 +2,7 @@
  * AdaGrad (Duchi et al. 2011): each parameter's step shrinks with the sum of its squared gradients.
  *   s ← s + g²;   p ← p - lr g / (sqrt(s) + ε)
  */
+import { kernels } from '../kernels';
 import { Optimizer } from './optimizer';
 
 export class AdaGrad extends Optimizer {
@@ -13,12 +14,6 @@ export class AdaGrad extends Optimizer {
   }
 
   protected update(p: Float32Array, g: Float32Array, lr: number): void {
-    const { s, epsilon } = this;
-    const n = p.length;
-    for (let i = 0; i < n; i++) {
-      const gi = g[i];
-      s[i] += gi * gi;
-      p[i] -= (lr * gi) / (Math.sqrt(s[i]) + epsilon);
-    }
+    kernels.adagrad(p, g, this.s, lr, this.epsilon);
   }
 }

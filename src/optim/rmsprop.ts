@@ -2,6 +2,7 @@
  * RMSprop (Hinton's lecture 6e): divide by a running root mean square of gradients.
  *   s ← ρ s + (1 - ρ) g²;   p ← p - lr g / (sqrt(s) + ε)
  */
+import { kernels } from '../kernels';
 import { Optimizer } from './optimizer';
 
 export class RMSprop extends Optimizer {
@@ -12,12 +13,6 @@ export class RMSprop extends Optimizer {
   }
 
   protected update(p: Float32Array, g: Float32Array, lr: number): void {
-    const { s, rho, epsilon } = this;
-    const n = p.length;
-    for (let i = 0; i < n; i++) {
-      const gi = g[i];
-      s[i] = rho * s[i] + (1 - rho) * gi * gi;
-      p[i] -= (lr * gi) / (Math.sqrt(s[i]) + epsilon);
-    }
+    kernels.rmsprop(p, g, this.s, lr, this.rho, this.epsilon);
   }
 }

@@ -4,6 +4,7 @@
  *   p ← p - lr (g + μ v)                     (Nesterov)
  * With μ = 0 this is plain gradient descent: p ← p - lr g.
  */
+import { kernels } from '../kernels';
 import { Optimizer } from './optimizer';
 
 export class SGD extends Optimizer {
@@ -15,23 +16,6 @@ export class SGD extends Optimizer {
   }
 
   protected update(p: Float32Array, g: Float32Array, lr: number): void {
-    const n = p.length;
-    const v = this.v;
-    if (!v) {
-      for (let i = 0; i < n; i++) p[i] -= lr * g[i];
-      return;
-    }
-    const mu = this.momentum;
-    if (this.nesterov) {
-      for (let i = 0; i < n; i++) {
-        v[i] = mu * v[i] + g[i];
-        p[i] -= lr * (g[i] + mu * v[i]);
-      }
-    } else {
-      for (let i = 0; i < n; i++) {
-        v[i] = mu * v[i] + g[i];
-        p[i] -= lr * v[i];
-      }
-    }
+    kernels.sgd(p, g, this.v, lr, this.momentum, this.nesterov);
   }
 }

@@ -475,3 +475,74 @@ export function mul_inplace(g: usize, mask: usize, n: i32): void {
     store<f32>(g + off, load<f32>(g + off) * load<f32>(mask + off));
   }
 }
+
+// ---- the other optimizers, one SIMD loop each over the flat parameter block ----
+
+/** SGD with momentum mu (v <- mu v + g; p <- p - lr v), Nesterov (p <- p - lr (g + mu v)); mu = 0: p <- p - lr g. */
+export function sgd(p: usize, g: usize, v: usize, n: i32, lr: f32, mu: f32, nesterov: i32): void {
+  const vlr = f32x4.splat(lr), vmu = f32x4.splat(mu);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k * F;
+    const gk = v128.load(g + off);
+    if (mu == 0) {
+      v128.store(p + off, f32x4.sub(v128.load(p + off), f32x4.mul(vlr, gk)));
+      continue;
+    }
+    const vk = f32x4.add(f32x4.mul(vmu, v128.load(v + off)), gk);
+    v128.store(v + off, vk);
+    const d = nesterov ? f32x4.add(gk, f32x4.mul(vmu, vk)) : vk;
+    v128.store(p + off, f32x4.sub(v128.load(p + off), f32x4.mul(vlr, d)));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k * F;
+    const gk = load<f32>(g + off);
+    if (mu == 0) {
+      store<f32>(p + off, load<f32>(p + off) - lr * gk);
+      continue;
+    }
+    const vk = mu * load<f32>(v + off) + gk;
+    store<f32>(v + off, vk);
+    store<f32>(p + off, load<f32>(p + off) - lr * (nesterov ? gk + mu * vk : vk));
+  }
+}
+
+/** RMSprop: s <- rho s + (1 - rho) g^2; p <- p - lr g / (sqrt(s) + eps) */
+export function rmsprop(p: usize, g: usize, s: usize, n: i32, lr: f32, rho: f32, eps: f32): void {
+  const vlr = f32x4.splat(lr), vrho = f32x4.splat(rho), vrc = f32x4.splat(1 - rho), veps = f32x4.splat(eps);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k * F;
+    const gk = v128.load(g + off);
+    const sk = f32x4.add(f32x4.mul(vrho, v128.load(s + off)), f32x4.mul(f32x4.mul(vrc, gk), gk));
+    v128.store(s + off, sk);
+    v128.store(p + off, f32x4.sub(v128.load(p + off), f32x4.div(f32x4.mul(vlr, gk), f32x4.add(f32x4.sqrt(sk), veps))));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k * F;
+    const gk = load<f32>(g + off);
+    const sk = rho * load<f32>(s + off) + (1 - rho) * gk * gk;
+    store<f32>(s + off, sk);
+    store<f32>(p + off, load<f32>(p + off) - (lr * gk) / (Mathf.sqrt(sk) + eps));
+  }
+}
+
+/** AdaGrad: s <- s + g^2; p <- p - lr g / (sqrt(s) + eps) */
+export function adagrad(p: usize, g: usize, s: usize, n: i32, lr: f32, eps: f32): void {
+  const vlr = f32x4.splat(lr), veps = f32x4.splat(eps);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k * F;
+    const gk = v128.load(g + off);
+    const sk = f32x4.add(v128.load(s + off), f32x4.mul(gk, gk));
+    v128.store(s + off, sk);
+    v128.store(p + off, f32x4.sub(v128.load(p + off), f32x4.div(f32x4.mul(vlr, gk), f32x4.add(f32x4.sqrt(sk), veps))));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k * F;
+    const gk = load<f32>(g + off);
+    const sk = load<f32>(s + off) + gk * gk;
+    store<f32>(s + off, sk);
+    store<f32>(p + off, load<f32>(p + off) - (lr * gk) / (Mathf.sqrt(sk) + eps));
+  }
+}
