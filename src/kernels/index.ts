@@ -18,6 +18,8 @@ export interface Kernels {
   linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number): void;
   /** out (B, D) = (images[idx[start + r]] - offset) / divisor, per pixel, in f32 (a batch, normalized) */
   gather(images: Uint8Array, idx: Uint32Array, start: number, B: number, D: number, offset: Float32Array, divisor: Float32Array, out: Float32Array): void;
+  /** Inverted dropout: draws masks from xoshiro128** state words, y = x * mask (see ts.ts) */
+  dropoutMask(state: Uint32Array, x: Float32Array, mask: Float32Array, y: Float32Array, n: number, keep: number, scale: number): void;
   /** g = a > 0 ? g : 0 */
   reluBackward(a: Float32Array, g: Float32Array, n: number): void;
   /** g = g * mask */
@@ -42,6 +44,7 @@ const builtin: Record<'ts' | 'naive', Kernels> = {
     linearBackwardInput: naive.linearBackwardInputNaive,
     linearBackwardWeight: naive.linearBackwardWeightNaive,
     adam: naive.adamNaive,
+    dropoutMask: ts.dropoutMask,
     sgd: ts.sgd,
     rmsprop: ts.rmsprop,
     adagrad: ts.adagrad,
@@ -55,6 +58,7 @@ const builtin: Record<'ts' | 'naive', Kernels> = {
     linearBackwardInput: ts.linearBackwardInput,
     linearBackwardWeight: ts.linearBackwardWeight,
     adam: ts.adam,
+    dropoutMask: ts.dropoutMask,
     sgd: ts.sgd,
     rmsprop: ts.rmsprop,
     adagrad: ts.adagrad,

@@ -189,3 +189,32 @@ export function adagrad(p: Float32Array, g: Float32Array, s: Float32Array, lr: n
     p[i] -= (lr * gi) / (Math.sqrt(si) + eps);
   }
 }
+
+/**
+ * Inverted-dropout masks for n units, drawing from xoshiro128** state words (util/rng.ts):
+ * mask[i] = scale where the draw is below keep (as next() < keep would say), else 0;
+ * y[i] = x[i] * mask[i]. The same sequence as n calls of Rng.nextU32, with the state in
+ * locals: this runs once per unit per step, so a method call per unit would dominate it.
+ */
+export function dropoutMask(state: Uint32Array, x: Float32Array, mask: Float32Array, y: Float32Array, n: number, keep: number, scale: number): void {
+  const threshold = keep * 4294967296;
+  let s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
+  for (let i = 0; i < n; i++) {
+    const m1 = Math.imul(s1, 5);
+    const r = Math.imul((m1 << 7) | (m1 >>> 25), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    const m = r < threshold ? scale : 0;
+    mask[i] = m;
+    y[i] = x[i] * m;
+  }
+  state[0] = s0;
+  state[1] = s1;
+  state[2] = s2;
+  state[3] = s3;
+}

@@ -45,6 +45,10 @@ export function wasmKernels(w: KernelExports): Kernels {
       if (!all(images, idx, scale, shift, out)) return ts.gather(images, idx, start, B, D, scale, shift, out);
       w.gather(images.byteOffset, idx.byteOffset, start, B, D, scale.byteOffset, shift.byteOffset, out.byteOffset);
     },
+    dropoutMask(state, x, mask, y, n, keep, scale) {
+      if (!all(state, x, mask, y)) return ts.dropoutMask(state, x, mask, y, n, keep, scale);
+      w.dropout_mask(state.byteOffset, x.byteOffset, mask.byteOffset, y.byteOffset, n, keep * 4294967296, scale);
+    },
     reluBackward(a, g, n) {
       if (!all(a, g)) return ts.reluBackward(a, g, n);
       w.relu_backward(a.byteOffset, g.byteOffset, n);

@@ -36,7 +36,7 @@ export class Dropout implements Layer {
     const mask = this.masks.get(B);
     const y = this.out.get(B);
     const keep = 1 - this.rate;
-    this.rng.dropoutMask(x, mask, y, n, keep, 1 / keep);
+    kernels.dropoutMask(this.rng.words, x, mask, y, n, keep, 1 / keep);
     this.mask = mask;
     return y;
   }

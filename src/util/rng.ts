@@ -4,12 +4,14 @@
  * seeds give unrelated streams. 32-bit integer math only, so the sequence is
  * the same on every machine, and the state is four numbers we can save.
  */
+import { allocU32 } from '../kernels/memory';
+
 export class Rng {
   private s: Uint32Array;
   private spare: number | null = null; // second Box-Muller value
 
   constructor(seed: number) {
-    this.s = new Uint32Array(4);
+    this.s = allocU32(4); // in the shared memory, so the dropout kernel can draw from it in place
     let x = seed >>> 0;
     for (let i = 0; i < 4; i++) {
       x = (x + 0x9e3779b9) >>> 0;
@@ -70,34 +72,6 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
-  /**
-   * Inverted-dropout masks for n units: mask[i] = scale where the draw is below
-   * keep (as next() < keep would say), else 0; y[i] = x[i] * mask[i]. The same
-   * sequence as n calls of nextU32, with the state kept in locals: this loop
-   * runs once per unit per step, so a method call per unit would dominate it.
-   */
-  dropoutMask(x: Float32Array, mask: Float32Array, y: Float32Array, n: number, keep: number, scale: number): void {
-    const threshold = keep * 4294967296;
-    let s0 = this.s[0], s1 = this.s[1], s2 = this.s[2], s3 = this.s[3];
-    for (let i = 0; i < n; i++) {
-      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      const m = r < threshold ? scale : 0;
-      mask[i] = m;
-      y[i] = x[i] * m;
-    }
-    this.s[0] = s0;
-    this.s[1] = s1;
-    this.s[2] = s2;
-    this.s[3] = s3;
-  }
-
   /** Fisher-Yates shuffle in place. */
   shuffle(a: Uint32Array | Int32Array | number[]): void {
     for (let i = a.length - 1; i > 0; i--) {
@@ -106,6 +80,11 @@ export class Rng {
       a[i] = a[j];
       a[j] = t;
     }
+  }
+
+  /** The live state words (xoshiro128**), for kernels that draw in bulk (dropout). */
+  get words(): Uint32Array {
+    return this.s;
   }
 
   /** The whole state, to save in a checkpoint. */

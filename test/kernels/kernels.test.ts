@@ -10,6 +10,7 @@ import * as naive from '../../src/kernels/naive';
 import * as ts from '../../src/kernels/ts';
 import { instantiate, wasmPath } from '../../src/kernels/wasm';
 import { randomArray } from '../helpers/gradcheck';
+import { Rng } from '../../src/util/rng';
 
 const SIZES = [1, 3, 7, 63, 65];
 const SHAPES: Array<[number, number, number]> = [];
@@ -164,5 +165,24 @@ describe('batch and elementwise kernels: WebAssembly equals TypeScript exactly',
     k.mulInPlace(g1, mask, 103);
     ts.mulInPlace(g2, mask, 103);
     expect(Array.from(g1)).toEqual(Array.from(g2));
+  });
+});
+
+describe('dropout masks: WebAssembly draws exactly what TypeScript draws', () => {
+  it.skipIf(!wasm)('same masks, outputs and final generator state', () => {
+    const n = 1003;
+    const x = shared(randomArray(n, 41, 1));
+    const run = (k: Kernels) => {
+      const rng = new Rng(77);
+      const mask = allocF32(n);
+      const y = allocF32(n);
+      k.dropoutMask(rng.words, x, mask, y, n, 0.8, 1 / 0.8);
+      return { mask: Array.from(mask), y: Array.from(y), next: rng.nextU32() };
+    };
+    const a = run(wasm!);
+    const b = run({ ...wasm!, dropoutMask: ts.dropoutMask });
+    expect(a).toEqual(b);
+    const kept = a.mask.filter((m) => m !== 0).length;
+    expect(Math.abs(kept - 0.8 * n)).toBeLessThan(4 * Math.sqrt(n * 0.8 * 0.2));
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { kernels } from '../../src/kernels';
 import { Rng } from '../../src/util/rng';
 
 describe('Rng', () => {
@@ -50,7 +51,7 @@ describe('Rng', () => {
   });
 });
 
-describe('dropoutMask', () => {
+describe('dropout masks (kernels.dropoutMask over the generator state)', () => {
   it('draws exactly what next() < keep would, and leaves the generator where n draws would', () => {
     const a = new Rng(11);
     const b = new Rng(11);
@@ -58,7 +59,7 @@ describe('dropoutMask', () => {
     const x = Float32Array.from({ length: n }, (_, i) => i + 1);
     const mask = new Float32Array(n);
     const y = new Float32Array(n);
-    a.dropoutMask(x, mask, y, n, 0.8, 1.25);
+    kernels.dropoutMask(a.words, x, mask, y, n, 0.8, 1.25);
     for (let i = 0; i < n; i++) {
       const want = b.next() < 0.8 ? 1.25 : 0;
       expect(mask[i]).toBe(want);

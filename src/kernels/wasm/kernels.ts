@@ -546,3 +546,34 @@ export function adagrad(p: usize, g: usize, s: usize, n: i32, lr: f32, eps: f32)
     store<f32>(p + off, load<f32>(p + off) - (lr * gk) / (Mathf.sqrt(sk) + eps));
   }
 }
+
+// ---- dropout: draw, mask and apply in one pass ----
+// xoshiro128** as src/util/rng.ts runs it (state: 4 u32 at `state`), so both
+// backends draw the same masks: mask = scale where the draw < threshold, else 0;
+// y = x * mask, rounded to f32 from the f64 product, as the TypeScript path does.
+export function dropout_mask(state: usize, x: usize, mask: usize, y: usize, n: i32, threshold: f64, scale: f64): void {
+  let s0 = load<u32>(state), s1 = load<u32>(state, 4), s2 = load<u32>(state, 8), s3 = load<u32>(state, 12);
+  const scale32 = <f32>scale;
+  for (let i = 0; i < n; i++) {
+    const r = rotl<u32>(s1 * 5, 7) * 9;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl<u32>(s3, 11);
+    const off = <usize>i * F;
+    if (<f64>r < threshold) {
+      store<f32>(mask + off, scale32);
+      store<f32>(y + off, <f32>(<f64>load<f32>(x + off) * scale));
+    } else {
+      store<f32>(mask + off, 0);
+      store<f32>(y + off, <f32>(<f64>load<f32>(x + off) * 0));
+    }
+  }
+  store<u32>(state, s0);
+  store<u32>(state, s1, 4);
+  store<u32>(state, s2, 8);
+  store<u32>(state, s3, 12);
+}
