@@ -37,34 +37,33 @@ export interface Kernels {
 export const BACKEND_NAMES = ['wasm', 'ts', 'naive'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
+// Kernels with no faster TypeScript form serve both TypeScript backends.
+const plainLoops = {
+  dropoutMask: ts.dropoutMask,
+  sgd: ts.sgd,
+  rmsprop: ts.rmsprop,
+  adagrad: ts.adagrad,
+  gather: ts.gather,
+  reluBackward: ts.reluBackward,
+  mulInPlace: ts.mulInPlace,
+};
+
 const builtin: Record<'ts' | 'naive', Kernels> = {
   naive: {
+    ...plainLoops,
     name: 'naive',
     linearForward: naive.linearForwardNaive,
     linearBackwardInput: naive.linearBackwardInputNaive,
     linearBackwardWeight: naive.linearBackwardWeightNaive,
     adam: naive.adamNaive,
-    dropoutMask: ts.dropoutMask,
-    sgd: ts.sgd,
-    rmsprop: ts.rmsprop,
-    adagrad: ts.adagrad,
-    gather: ts.gather,
-    reluBackward: ts.reluBackward,
-    mulInPlace: ts.mulInPlace,
   },
   ts: {
+    ...plainLoops,
     name: 'ts',
     linearForward: ts.linearForward,
     linearBackwardInput: ts.linearBackwardInput,
     linearBackwardWeight: ts.linearBackwardWeight,
     adam: ts.adam,
-    dropoutMask: ts.dropoutMask,
-    sgd: ts.sgd,
-    rmsprop: ts.rmsprop,
-    adagrad: ts.adagrad,
-    gather: ts.gather,
-    reluBackward: ts.reluBackward,
-    mulInPlace: ts.mulInPlace,
   },
 };
 
