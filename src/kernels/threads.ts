@@ -1,7 +1,8 @@
 /**
  * Both cores: a pool of worker threads over the shared memory. The main thread
- * posts a job (jobs.ts), takes part 0 itself, and waits for the others. Small
- * products run on the main thread alone: splitting them costs more than it saves.
+ * posts a job (jobs.ts), claims chunks of it like the workers do, and waits for
+ * them to finish theirs. Small products, and Adam, run on the main thread alone:
+ * splitting them costs more than it saves here (measured).
  */
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
