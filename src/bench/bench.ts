@@ -153,7 +153,7 @@ function runPeer(spec: PeerSpec): RunResult {
     medianEpoch: j.median_s_epoch_2_to_N,
     samplesPerSecond: j.samples_per_s,
     gflops: null,
-    peakRssMb: Math.round(j.peak_rss_mb_getrusage ?? j.peak_rss_mb ?? NaN),
+    peakRssMb: Math.round(j.peak_rss_mb_getrusage ?? j.peak_rss_mb_resourceUsage ?? NaN),
     testAccuracy: j.test_acc ?? null,
     detail: j,
   };
