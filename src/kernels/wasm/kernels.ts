@@ -106,7 +106,24 @@ function forward_rows4(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out:
     v128.store(yp, relu4(c0, act)); v128.store(yp + ws, relu4(c1, act)); v128.store(yp + 2 * ws, relu4(c2, act)); v128.store(yp + 3 * ws, relu4(c3, act));
   }
   for (; o < Out; o++) {
-    for (let r = 0; r < 4; r++) forward_scalar(X, Wt, bias, Y, In, Out, b + r, o, act);
+    // the last Out % 4 columns, over the same list
+    let c0 = load<f32>(bias + <usize>o * F);
+    let c1 = c0, c2 = c0, c3 = c0;
+    const wbase = Wt + <usize>o * F;
+    for (let k = 0; k < n; k++) {
+      const i = <usize>load<i32>(scratch + <usize>k * 4);
+      const xp = x0p + i * F;
+      const w = load<f32>(wbase + i * ws);
+      c0 = c0 + load<f32>(xp) * w;
+      c1 = c1 + load<f32>(xp + xs) * w;
+      c2 = c2 + load<f32>(xp + 2 * xs) * w;
+      c3 = c3 + load<f32>(xp + 3 * xs) * w;
+    }
+    const yp = Y + (<usize>b * <usize>Out + <usize>o) * F;
+    store<f32>(yp, relu1(c0, act));
+    store<f32>(yp + ws, relu1(c1, act));
+    store<f32>(yp + 2 * ws, relu1(c2, act));
+    store<f32>(yp + 3 * ws, relu1(c3, act));
   }
 }
 
@@ -261,7 +278,22 @@ function weight_rows4(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32
     v128.store(wp + 3 * ys, f32x4.add(v128.load(wp + 3 * ys), c3));
   }
   for (; o < Out; o++) {
-    for (let r = 0; r < 4; r++) weight_scalar(dY, X, dWt, B, In, Out, i + r, o);
+    // the last Out % 4 columns, over the same list
+    let c0: f32 = 0, c1: f32 = 0, c2: f32 = 0, c3: f32 = 0;
+    for (let k = 0; k < n; k++) {
+      const b = <usize>load<i32>(scratch + <usize>k * 4);
+      const xp = xb + b * xs;
+      const d = load<f32>(dY + b * ys + <usize>o * F);
+      c0 = c0 + load<f32>(xp) * d;
+      c1 = c1 + load<f32>(xp, 4) * d;
+      c2 = c2 + load<f32>(xp, 8) * d;
+      c3 = c3 + load<f32>(xp, 12) * d;
+    }
+    const wp = dWt + (<usize>i * <usize>Out + <usize>o) * F;
+    store<f32>(wp, load<f32>(wp) + c0);
+    store<f32>(wp + ys, load<f32>(wp + ys) + c1);
+    store<f32>(wp + 2 * ys, load<f32>(wp + 2 * ys) + c2);
+    store<f32>(wp + 3 * ys, load<f32>(wp + 3 * ys) + c3);
   }
 }
 
