@@ -67,23 +67,19 @@ const builtin: Record<'ts' | 'naive', Kernels> = {
   },
 };
 
-let wasmBackend: Kernels | null | undefined;
+let wasmLoad: { kernels: Kernels | null; reason: string } | undefined;
 
-/** The WebAssembly backend, or null (with the reason) when it cannot run here. */
+/** The WebAssembly backend, or null with the reason it cannot run here (tried once). */
 export function loadWasm(): { kernels: Kernels | null; reason: string } {
-  if (wasmBackend !== undefined) return { kernels: wasmBackend, reason: wasmBackend ? '' : 'unavailable' };
+  if (wasmLoad) return wasmLoad;
   const file = wasmPath();
-  if (!file) {
-    wasmBackend = null;
-    return { kernels: null, reason: 'dist/kernels/kernels.wasm is not built (run npm ci)' };
-  }
+  if (!file) return (wasmLoad = { kernels: null, reason: 'dist/kernels/kernels.wasm is not built (run npm ci)' });
   try {
-    wasmBackend = wasmKernels(instantiate(file));
-    return { kernels: wasmBackend, reason: '' };
+    wasmLoad = { kernels: wasmKernels(instantiate(file)), reason: '' };
   } catch (e) {
-    wasmBackend = null;
-    return { kernels: null, reason: `WebAssembly SIMD is not available here (${(e as Error).message})` };
+    wasmLoad = { kernels: null, reason: `WebAssembly SIMD is not available here (${(e as Error).message})` };
   }
+  return wasmLoad;
 }
 
 function best(): Kernels {

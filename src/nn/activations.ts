@@ -3,6 +3,8 @@
  * written in terms of the output a = f(z), so the forward pass needs to keep
  * only its output for the backward pass.
  */
+import { kernels } from '../kernels';
+
 export const ACTIVATIONS = ['linear', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax'] as const;
 export type ActivationName = (typeof ACTIVATIONS)[number];
 
@@ -55,7 +57,7 @@ export function activationBackward(name: ActivationName, a: Float32Array, g: Flo
     case 'linear':
       return;
     case 'relu':
-      for (let i = 0; i < len; i++) if (a[i] <= 0) g[i] = 0;
+      kernels.reluBackward(a, g, len); // a SIMD loop where the buffers allow it
       return;
     case 'leaky_relu': {
       // a > 0 exactly when z > 0, because alpha >= 0 (at z = 0 the slope is alpha, as in PyTorch)

@@ -58,10 +58,7 @@ export class Dense implements Layer {
 
   backward(dy: Float32Array, B: number, needInputGrad: boolean): Float32Array | null {
     const x = this.x!;
-    if (this.gradIsPreActivation) {
-      // the loss already gave dL/dz
-    } else if (this.activation === 'relu') kernels.reluBackward(this.a!, dy, B * this.outDim);
-    else activationBackward(this.activation, this.a!, dy, B, this.outDim, this.actOpts);
+    if (!this.gradIsPreActivation) activationBackward(this.activation, this.a!, dy, B, this.outDim, this.actOpts);
     kernels.linearBackwardWeight(dy, x, this.W.grad, this.b.grad, B, this.inDim, this.outDim);
     if (!needInputGrad) return null;
     const dx = this.dx.get(B);

@@ -11,7 +11,7 @@ import type { Loss } from '../nn/losses';
 import type { Model } from '../nn/model';
 import type { Optimizer } from '../optim/optimizer';
 import { Rng } from '../util/rng';
-import type { Callback, EpochLog, TrainerControl } from './callbacks';
+import type { BatchInfo, Callback, EpochLog, TrainerControl } from './callbacks';
 import { evaluate } from './evaluate';
 import { argmaxRow } from './metrics';
 import { addPenalties } from './penalties';
@@ -66,6 +66,7 @@ export class Trainer {
     const history: EpochLog[] = [];
     let stopReason = opts.epochs === 1 ? 'finished its 1 epoch' : `finished all ${opts.epochs} epochs`;
     let trainSeconds = 0;
+    const info: BatchInfo = { epoch: 0, batch: 0, batches, loss: 0, accuracy: 0 }; // one object, updated per batch
 
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
       for (const cb of this.callbacks) cb.onEpochBegin?.(epoch, batches);
@@ -94,7 +95,11 @@ export class Trainer {
 
         lossSum += (batchLoss + penalty) * B;
         seen += B;
-        for (const cb of this.callbacks) cb.onBatchEnd?.({ epoch, batch: bi + 1, batches, loss: lossSum / seen, accuracy: correct / seen });
+        info.epoch = epoch;
+        info.batch = bi + 1;
+        info.loss = lossSum / seen;
+        info.accuracy = correct / seen;
+        for (const cb of this.callbacks) cb.onBatchEnd?.(info);
         if (bi % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
       }
       const seconds = (performance.now() - t0) / 1000;

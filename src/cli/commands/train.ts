@@ -1,5 +1,4 @@
 /** nn train: parse options, run the training pipeline, write the run folder, print a summary. */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { BACKEND_NAMES, configureKernels, type BackendName } from '../../kernels';
@@ -55,7 +54,7 @@ export function trainCommand(): Command {
         },
         val: outcome.val,
         test: outcome.test,
-        environment: { node: process.version, platform: `${process.platform}-${process.arch}`, nn: packageVersion(), backend, threads: String(threads) },
+        environment: { node: process.version, platform: `${process.platform}-${process.arch}`, nn: require('../../../package.json').version, backend, threads: String(threads) },
       });
       markLatest(dir);
       const best = outcome.bestEpoch ? ` (weights of epoch ${outcome.bestEpoch}, the best on ${config.training.earlyStopping ? config.training.earlyStopping.monitor : 'val_loss'})` : '';
@@ -75,12 +74,4 @@ export function trainCommand(): Command {
 function displayPath(p: string): string {
   const rel = path.relative(process.cwd(), p);
   return rel && !rel.startsWith('..') ? rel : path.resolve(p);
-}
-
-function packageVersion(): string {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version;
-  } catch {
-    return 'unknown';
-  }
 }

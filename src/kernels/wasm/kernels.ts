@@ -444,11 +444,6 @@ export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1
   }
 }
 
-/** Zeroes n floats (the gradient block before each backward pass). */
-export function zero(p: usize, n: i32): void {
-  memory.fill(p, 0, <usize>n * F);
-}
-
 // ---- batches: out (B, D) = (images[idx[start + r]] (bytes) - offset) / divisor, per pixel ----
 // The normalization of data/normalize.ts as an affine map per pixel: the same
 // f32 operations as the TypeScript path, so both give identical batches.
