@@ -207,6 +207,9 @@ async function main(): Promise<void> {
     process.stdout.write(`RESULT ${JSON.stringify(await runOurs(o.epochs, Boolean(o.wide)))}\n`);
     return;
   }
+  if (o.vs?.length && !fs.existsSync(PEERS)) {
+    throw new Error(`${PEERS}: the peer scripts are not there; they live in shared/bench/peers beside this repository (or set NN_PEERS_DIR to their folder)`);
+  }
   const peers = (o.vs ?? []).map((p) => peerSpec(p, o.epochs, Boolean(o.wide)));
   const results: Record<string, RunResult[]> = {};
   const log = (s: string) => (o.json ? process.stderr : process.stdout).write(s + '\n');
