@@ -12,7 +12,7 @@ export interface KernelExports {
   linear_backward_input(dY: number, Wt: number, dX: number, In: number, Out: number, r0: number, r1: number): void;
   bias_grad(dY: number, db: number, B: number, Out: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
-  set_scratch(p: number): void;
+  set_scratch(p: number, bytes: number): void;
   dropout_mask(state: number, x: number, mask: number, y: number, n: number, threshold: number, scale: number): void;
   sgd(p: number, g: number, v: number, n: number, lr: number, mu: number, nesterov: number): void;
   rmsprop(p: number, g: number, s: number, n: number, lr: number, rho: number, eps: number): void;
@@ -22,7 +22,7 @@ export interface KernelExports {
   mul_inplace(g: number, mask: number, n: number): void;
 }
 
-/** Bytes of scratch each instance needs: five index lists as long as a product's In or B. */
+/** Bytes of scratch each instance needs: a shuffle table and four index lists as long as a product's In (see kernels.ts). */
 export const SCRATCH_BYTES = 5 * 4 * 65536;
 /** Products with In or B above this run on the TypeScript kernels (their lists would not fit). */
 export const MAX_ROWS = 65536;
@@ -47,6 +47,6 @@ export function instantiateOver(file: string, memory: WebAssembly.Memory, scratc
     },
   });
   const w = instance.exports as unknown as KernelExports;
-  w.set_scratch(scratch);
+  w.set_scratch(scratch, SCRATCH_BYTES);
   return w;
 }

@@ -15,6 +15,8 @@ import { Rng } from '../../src/util/rng';
 const SIZES = [1, 3, 7, 63, 65];
 const SHAPES: Array<[number, number, number]> = [];
 for (const B of [1, 33, 64]) for (const In of [...SIZES, 784]) for (const Out of [1, 3, 7, 10, 65]) SHAPES.push([B, In, Out]);
+// W over 1 MB with dense inputs: the WebAssembly kernels switch to 4-row tiles there
+SHAPES.push([33, 784, 400], [66, 521, 515]);
 
 /** A copy of `a` in the shared memory, so the WebAssembly kernels take it by address. */
 function shared(a: Float32Array): Float32Array {
@@ -109,9 +111,18 @@ describe('the naive forward', () => {
 describe('WebAssembly products split into row ranges', () => {
   // What threads rely on: any split of the rows gives bit-identical results.
   it('give bit-identical results to the whole product, whatever the split', () => {
+    checkSplits(64, 65, 10, 0);
+  });
+  it('also where W is over 1 MB and dense inputs take the 4-row tiles (or, when sparse, the lists)', () => {
+    checkSplits(64, 600, 450, 0);
+    checkSplits(64, 600, 450, 0.5);
+  });
+
+  function checkSplits(B: number, In: number, Out: number, zeros: number): void {
     const w = instantiate(wasmPath()!);
-    const [B, In, Out] = [64, 65, 10];
     const X = shared(randomArray(B * In, 21, 1));
+    const rng = new Rng(7);
+    for (let i = 0; i < X.length; i++) if (rng.next() < zeros) X[i] = 0;
     const Wt = shared(randomArray(In * Out, 22, 1));
     const bias = shared(randomArray(Out, 23, 1));
     const dY = shared(randomArray(B * Out, 24, 1));
@@ -131,7 +142,7 @@ describe('WebAssembly products split into row ranges', () => {
     for (const splits of [[0, 1, B], [0, 31, B], [0, 13, 29, 50, B]]) {
       run(splits).forEach((bytes, k) => expect(bytes.equals(whole[k])).toBe(true));
     }
-  });
+  }
 });
 
 describe('batch and elementwise kernels: WebAssembly equals TypeScript exactly', () => {

@@ -9,14 +9,84 @@
 
 const F = 4; // bytes per f32
 
+// ---- scratch: each instance (one per thread) has its own ----
+// A 256-byte shuffle table, then the lists below. Pointers set by set_scratch.
+let lut: usize = 0; // lut[m]: the byte shuffle moving the i32 lanes set in 4-bit mask m to the front
+let lists: usize = 0;
+let listBytes: usize = 0;
+export function set_scratch(p: usize, bytes: usize): void {
+  lut = p;
+  for (let m = 0; m < 16; m++) {
+    let k = 0;
+    for (let j = 0; j < 4; j++) {
+      if ((m & (1 << j)) == 0) continue;
+      for (let q = 0; q < 4; q++) store<u8>(p + <usize>(m * 16 + k * 4 + q), <u8>(j * 4 + q));
+      k++;
+    }
+    for (; k < 4; k++) for (let q = 0; q < 4; q++) store<u8>(p + <usize>(m * 16 + k * 4 + q), 0x80);
+  }
+  lists = p + 256;
+  listBytes = bytes - 256;
+}
+
+/**
+ * Writes the i in [0, n) with x[i] != 0 to `list` in ascending order and returns
+ * how many: four floats at a time, compared, their mask's lanes moved to the front
+ * by one shuffle and stored whole (no branch per element; writes up to 3 ints past the count).
+ */
+@inline function nonzeros(xp: usize, n: i32, list: usize): i32 {
+  const zero = f32x4.splat(0);
+  const four = i32x4.splat(4);
+  let idx = i32x4(0, 1, 2, 3);
+  let c = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const m = i32x4.bitmask(f32x4.ne(v128.load(xp + <usize>i * F), zero));
+    v128.store(list + <usize>c * 4, i8x16.swizzle(idx, v128.load(lut + <usize>m * 16)));
+    c += popcnt<i32>(m);
+    idx = i32x4.add(idx, four);
+  }
+  for (; i < n; i++) {
+    store<i32>(list + <usize>c * 4, i);
+    c += <i32>(load<f32>(xp + <usize>i * F) != 0);
+  }
+  return c;
+}
+
+// Above this many bytes of W (about this core's L2), dense inputs go through
+// 4-row tiles that load each weight once for four rows.
+const BIG_W_BYTES: u64 = 1 << 20;
+
 // ---- Y (B, Out) = act(X (B, In) · Wt (In, Out) + bias), rows b in [r0, r1) ----
 // act: 0 linear, 1 relu. Per element: c = bias; for i in order: c = c + x*w.
 // Zero inputs are skipped (c + 0*w == c): MNIST pixels, ReLU and dropout give many.
+// Each row runs over its own list of non-zero inputs, 16 columns at a time in 4
+// accumulators. Not 8: V8 gives wasm 16 SIMD registers, and 8 accumulators plus
+// the weights loaded for them spill one accumulator to the stack, which puts a
+// store and a load in its dependency chain (measured 1.4x slower).
 
 export function linear_forward(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out: i32, r0: i32, r1: i32, act: i32): void {
+  const xs = <usize>In * F;
+  const big = <u64>In * <u64>Out * F > BIG_W_BYTES;
+  const L = <usize>(In + 4) * 4; // one list, with room for nonzeros' overrun
+  const l0 = lists, l1 = l0 + L, l2 = l1 + L, l3 = l2 + L;
   let b = r0;
-  for (; b + 4 <= r1; b += 4) forward_rows4(X, Wt, bias, Y, In, Out, b, act);
-  for (; b < r1; b++) forward_row1(X, Wt, bias, Y, In, Out, b, act);
+  for (; b + 4 <= r1; b += 4) {
+    const xp = X + <usize>b * xs;
+    const n0 = nonzeros(xp, In, l0), n1 = nonzeros(xp + xs, In, l1), n2 = nonzeros(xp + 2 * xs, In, l2), n3 = nonzeros(xp + 3 * xs, In, l3);
+    if (big && n0 + n1 + n2 + n3 > 3 * In) {
+      forward_tile4(X, Wt, bias, Y, In, Out, b, act); // dense rows, W out of cache
+      continue;
+    }
+    forward_row(xp, Wt, bias, Y, Out, b, l0, n0, act);
+    forward_row(xp + xs, Wt, bias, Y, Out, b + 1, l1, n1, act);
+    forward_row(xp + 2 * xs, Wt, bias, Y, Out, b + 2, l2, n2, act);
+    forward_row(xp + 3 * xs, Wt, bias, Y, Out, b + 3, l3, n3, act);
+  }
+  for (; b < r1; b++) {
+    const xp = X + <usize>b * xs;
+    forward_row(xp, Wt, bias, Y, Out, b, l0, nonzeros(xp, In, l0), act);
+  }
 }
 
 @inline function relu4(v: v128, act: i32): v128 {
@@ -26,129 +96,29 @@ export function linear_forward(X: usize, Wt: usize, bias: usize, Y: usize, In: i
   return act == 1 ? (v > 0 ? v : 0) : v;
 }
 
-// Indices of the non-zero inputs, gathered before the multiply loops: testing
-// each input inside them costs a mispredicted branch about every other time.
-// Each instance (one per thread) has its own scratch area for these lists.
-let scratch: usize = 0;
-export function set_scratch(p: usize): void {
-  scratch = p;
-}
-
-function forward_rows4(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out: i32, b: i32, act: i32): void {
-  const xs = <usize>In * F;
+/** Row b over its list of n non-zero inputs. */
+function forward_row(xp0: usize, Wt: usize, bias: usize, Y: usize, Out: i32, b: i32, list: usize, n: i32, act: i32): void {
   const ws = <usize>Out * F;
-  const x0p = X + <usize>b * xs;
-  // The i where any of the 4 rows has a non-zero input (branchless compaction), and
-  // each row's own list after it: rows sparser than their union go one at a time.
-  const L = <usize>In * 4;
-  let n = 0, n0 = 0, n1 = 0, n2 = 0, n3 = 0;
-  for (let i = 0; i < In; i++) {
-    const p = x0p + <usize>i * F;
-    const z0 = <i32>(load<f32>(p) != 0), z1 = <i32>(load<f32>(p + xs) != 0), z2 = <i32>(load<f32>(p + 2 * xs) != 0), z3 = <i32>(load<f32>(p + 3 * xs) != 0);
-    store<i32>(scratch + <usize>n * 4, i);
-    store<i32>(scratch + L + <usize>n0 * 4, i);
-    store<i32>(scratch + 2 * L + <usize>n1 * 4, i);
-    store<i32>(scratch + 3 * L + <usize>n2 * 4, i);
-    store<i32>(scratch + 4 * L + <usize>n3 * 4, i);
-    n += z0 | z1 | z2 | z3;
-    n0 += z0;
-    n1 += z1;
-    n2 += z2;
-    n3 += z3;
-  }
-  // Instructions per 32 columns: a row's list costs 25 per entry, the 4-row tile 80 per union entry.
-  if (Out >= 32 && (n0 + n1 + n2 + n3) * 25 < n * 80) {
-    forward_row_list(x0p, Wt, bias, Y, Out, b, scratch + L, n0, act);
-    forward_row_list(x0p + xs, Wt, bias, Y, Out, b + 1, scratch + 2 * L, n1, act);
-    forward_row_list(x0p + 2 * xs, Wt, bias, Y, Out, b + 2, scratch + 3 * L, n2, act);
-    forward_row_list(x0p + 3 * xs, Wt, bias, Y, Out, b + 3, scratch + 4 * L, n3, act);
-    return;
-  }
+  const yrow = Y + <usize>b * ws;
   let o = 0;
   for (; o + 16 <= Out; o += 16) {
     const bp = bias + <usize>o * F;
-    let c00 = v128.load(bp), c01 = v128.load(bp, 16), c02 = v128.load(bp, 32), c03 = v128.load(bp, 48);
-    let c10 = c00, c11 = c01, c12 = c02, c13 = c03;
-    let c20 = c00, c21 = c01, c22 = c02, c23 = c03;
-    let c30 = c00, c31 = c01, c32 = c02, c33 = c03;
-    const wbase = Wt + <usize>o * F;
-    for (let k = 0; k < n; k++) {
-      const i = <usize>load<i32>(scratch + <usize>k * 4);
-      const xp = x0p + i * F;
-      const wp = wbase + i * ws;
-      const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32), w3 = v128.load(wp, 48);
-      const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp + xs), x2 = v128.load32_splat(xp + 2 * xs), x3 = v128.load32_splat(xp + 3 * xs);
-      c00 = f32x4.add(c00, f32x4.mul(x0, w0)); c01 = f32x4.add(c01, f32x4.mul(x0, w1)); c02 = f32x4.add(c02, f32x4.mul(x0, w2)); c03 = f32x4.add(c03, f32x4.mul(x0, w3));
-      c10 = f32x4.add(c10, f32x4.mul(x1, w0)); c11 = f32x4.add(c11, f32x4.mul(x1, w1)); c12 = f32x4.add(c12, f32x4.mul(x1, w2)); c13 = f32x4.add(c13, f32x4.mul(x1, w3));
-      c20 = f32x4.add(c20, f32x4.mul(x2, w0)); c21 = f32x4.add(c21, f32x4.mul(x2, w1)); c22 = f32x4.add(c22, f32x4.mul(x2, w2)); c23 = f32x4.add(c23, f32x4.mul(x2, w3));
-      c30 = f32x4.add(c30, f32x4.mul(x3, w0)); c31 = f32x4.add(c31, f32x4.mul(x3, w1)); c32 = f32x4.add(c32, f32x4.mul(x3, w2)); c33 = f32x4.add(c33, f32x4.mul(x3, w3));
-    }
-    let yp = Y + (<usize>b * <usize>Out + <usize>o) * F;
-    v128.store(yp, relu4(c00, act)); v128.store(yp, relu4(c01, act), 16); v128.store(yp, relu4(c02, act), 32); v128.store(yp, relu4(c03, act), 48); yp += ws;
-    v128.store(yp, relu4(c10, act)); v128.store(yp, relu4(c11, act), 16); v128.store(yp, relu4(c12, act), 32); v128.store(yp, relu4(c13, act), 48); yp += ws;
-    v128.store(yp, relu4(c20, act)); v128.store(yp, relu4(c21, act), 16); v128.store(yp, relu4(c22, act), 32); v128.store(yp, relu4(c23, act), 48); yp += ws;
-    v128.store(yp, relu4(c30, act)); v128.store(yp, relu4(c31, act), 16); v128.store(yp, relu4(c32, act), 32); v128.store(yp, relu4(c33, act), 48);
-  }
-  for (; o + 4 <= Out; o += 4) {
-    let c0 = v128.load(bias + <usize>o * F);
-    let c1 = c0, c2 = c0, c3 = c0;
-    const wbase = Wt + <usize>o * F;
-    for (let k = 0; k < n; k++) {
-      const i = <usize>load<i32>(scratch + <usize>k * 4);
-      const xp = x0p + i * F;
-      const w = v128.load(wbase + i * ws);
-      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(xp), w));
-      c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(xp + xs), w));
-      c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(xp + 2 * xs), w));
-      c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(xp + 3 * xs), w));
-    }
-    const yp = Y + (<usize>b * <usize>Out + <usize>o) * F;
-    v128.store(yp, relu4(c0, act)); v128.store(yp + ws, relu4(c1, act)); v128.store(yp + 2 * ws, relu4(c2, act)); v128.store(yp + 3 * ws, relu4(c3, act));
-  }
-  for (; o < Out; o++) {
-    // the last Out % 4 columns, over the same list
-    let c0 = load<f32>(bias + <usize>o * F);
-    let c1 = c0, c2 = c0, c3 = c0;
-    const wbase = Wt + <usize>o * F;
-    for (let k = 0; k < n; k++) {
-      const i = <usize>load<i32>(scratch + <usize>k * 4);
-      const xp = x0p + i * F;
-      const w = load<f32>(wbase + i * ws);
-      c0 = c0 + load<f32>(xp) * w;
-      c1 = c1 + load<f32>(xp + xs) * w;
-      c2 = c2 + load<f32>(xp + 2 * xs) * w;
-      c3 = c3 + load<f32>(xp + 3 * xs) * w;
-    }
-    const yp = Y + (<usize>b * <usize>Out + <usize>o) * F;
-    store<f32>(yp, relu1(c0, act));
-    store<f32>(yp + ws, relu1(c1, act));
-    store<f32>(yp + 2 * ws, relu1(c2, act));
-    store<f32>(yp + 3 * ws, relu1(c3, act));
-  }
-}
-
-/** One row over its own list of non-zero inputs: 8 accumulators across 32 columns (more would spill), then 4-column blocks. */
-function forward_row_list(xp0: usize, Wt: usize, bias: usize, Y: usize, Out: i32, b: i32, list: usize, n: i32, act: i32): void {
-  const ws = <usize>Out * F;
-  const yrow = Y + <usize>b * <usize>Out * F;
-  let o = 0;
-  for (; o + 32 <= Out; o += 32) {
-    const bp = bias + <usize>o * F;
     let c0 = v128.load(bp), c1 = v128.load(bp, 16), c2 = v128.load(bp, 32), c3 = v128.load(bp, 48);
-    let c4 = v128.load(bp, 64), c5 = v128.load(bp, 80), c6 = v128.load(bp, 96), c7 = v128.load(bp, 112);
     const wbase = Wt + <usize>o * F;
     for (let k = 0; k < n; k++) {
       const i = <usize>load<i32>(list + <usize>k * 4);
       const x = v128.load32_splat(xp0 + i * F);
       const wp = wbase + i * ws;
-      c0 = f32x4.add(c0, f32x4.mul(x, v128.load(wp))); c1 = f32x4.add(c1, f32x4.mul(x, v128.load(wp, 16)));
-      c2 = f32x4.add(c2, f32x4.mul(x, v128.load(wp, 32))); c3 = f32x4.add(c3, f32x4.mul(x, v128.load(wp, 48)));
-      c4 = f32x4.add(c4, f32x4.mul(x, v128.load(wp, 64))); c5 = f32x4.add(c5, f32x4.mul(x, v128.load(wp, 80)));
-      c6 = f32x4.add(c6, f32x4.mul(x, v128.load(wp, 96))); c7 = f32x4.add(c7, f32x4.mul(x, v128.load(wp, 112)));
+      c0 = f32x4.add(c0, f32x4.mul(x, v128.load(wp)));
+      c1 = f32x4.add(c1, f32x4.mul(x, v128.load(wp, 16)));
+      c2 = f32x4.add(c2, f32x4.mul(x, v128.load(wp, 32)));
+      c3 = f32x4.add(c3, f32x4.mul(x, v128.load(wp, 48)));
     }
     const yp = yrow + <usize>o * F;
-    v128.store(yp, relu4(c0, act)); v128.store(yp, relu4(c1, act), 16); v128.store(yp, relu4(c2, act), 32); v128.store(yp, relu4(c3, act), 48);
-    v128.store(yp, relu4(c4, act), 64); v128.store(yp, relu4(c5, act), 80); v128.store(yp, relu4(c6, act), 96); v128.store(yp, relu4(c7, act), 112);
+    v128.store(yp, relu4(c0, act));
+    v128.store(yp, relu4(c1, act), 16);
+    v128.store(yp, relu4(c2, act), 32);
+    v128.store(yp, relu4(c3, act), 48);
   }
   for (; o + 4 <= Out; o += 4) {
     let c = v128.load(bias + <usize>o * F);
@@ -170,82 +140,161 @@ function forward_row_list(xp0: usize, Wt: usize, bias: usize, Y: usize, Out: i32
   }
 }
 
-function forward_row1(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out: i32, b: i32, act: i32): void {
+/** Rows b..b+3 over every input: each loaded weight feeds four rows (16 accumulators: they spill, but W comes from beyond L2 here). */
+function forward_tile4(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out: i32, b: i32, act: i32): void {
+  const xs = <usize>In * F;
   const ws = <usize>Out * F;
-  const x0p = X + <usize>b * <usize>In * F;
+  const x0p = X + <usize>b * xs;
   let o = 0;
   for (; o + 16 <= Out; o += 16) {
     const bp = bias + <usize>o * F;
-    let c0 = v128.load(bp), c1 = v128.load(bp, 16), c2 = v128.load(bp, 32), c3 = v128.load(bp, 48);
-    let xp = x0p;
+    let c00 = v128.load(bp), c01 = v128.load(bp, 16), c02 = v128.load(bp, 32), c03 = v128.load(bp, 48);
+    let c10 = c00, c11 = c01, c12 = c02, c13 = c03;
+    let c20 = c00, c21 = c01, c22 = c02, c23 = c03;
+    let c30 = c00, c31 = c01, c32 = c02, c33 = c03;
     let wp = Wt + <usize>o * F;
-    for (let i = 0; i < In; i++, xp += F, wp += ws) {
-      const a = load<f32>(xp);
-      if (a == 0) continue;
-      const x = f32x4.splat(a);
-      c0 = f32x4.add(c0, f32x4.mul(x, v128.load(wp))); c1 = f32x4.add(c1, f32x4.mul(x, v128.load(wp, 16)));
-      c2 = f32x4.add(c2, f32x4.mul(x, v128.load(wp, 32))); c3 = f32x4.add(c3, f32x4.mul(x, v128.load(wp, 48)));
+    let xp = x0p;
+    for (let i = 0; i < In; i++, wp += ws, xp += F) {
+      const w0 = v128.load(wp), w1 = v128.load(wp, 16), w2 = v128.load(wp, 32), w3 = v128.load(wp, 48);
+      const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp + xs), x2 = v128.load32_splat(xp + 2 * xs), x3 = v128.load32_splat(xp + 3 * xs);
+      c00 = f32x4.add(c00, f32x4.mul(x0, w0)); c01 = f32x4.add(c01, f32x4.mul(x0, w1)); c02 = f32x4.add(c02, f32x4.mul(x0, w2)); c03 = f32x4.add(c03, f32x4.mul(x0, w3));
+      c10 = f32x4.add(c10, f32x4.mul(x1, w0)); c11 = f32x4.add(c11, f32x4.mul(x1, w1)); c12 = f32x4.add(c12, f32x4.mul(x1, w2)); c13 = f32x4.add(c13, f32x4.mul(x1, w3));
+      c20 = f32x4.add(c20, f32x4.mul(x2, w0)); c21 = f32x4.add(c21, f32x4.mul(x2, w1)); c22 = f32x4.add(c22, f32x4.mul(x2, w2)); c23 = f32x4.add(c23, f32x4.mul(x2, w3));
+      c30 = f32x4.add(c30, f32x4.mul(x3, w0)); c31 = f32x4.add(c31, f32x4.mul(x3, w1)); c32 = f32x4.add(c32, f32x4.mul(x3, w2)); c33 = f32x4.add(c33, f32x4.mul(x3, w3));
+    }
+    let yp = Y + (<usize>b * <usize>Out + <usize>o) * F;
+    v128.store(yp, relu4(c00, act)); v128.store(yp, relu4(c01, act), 16); v128.store(yp, relu4(c02, act), 32); v128.store(yp, relu4(c03, act), 48); yp += ws;
+    v128.store(yp, relu4(c10, act)); v128.store(yp, relu4(c11, act), 16); v128.store(yp, relu4(c12, act), 32); v128.store(yp, relu4(c13, act), 48); yp += ws;
+    v128.store(yp, relu4(c20, act)); v128.store(yp, relu4(c21, act), 16); v128.store(yp, relu4(c22, act), 32); v128.store(yp, relu4(c23, act), 48); yp += ws;
+    v128.store(yp, relu4(c30, act)); v128.store(yp, relu4(c31, act), 16); v128.store(yp, relu4(c32, act), 32); v128.store(yp, relu4(c33, act), 48);
+  }
+  for (; o < Out; o++) {
+    // the last Out % 16 columns, one at a time
+    let c0 = load<f32>(bias + <usize>o * F);
+    let c1 = c0, c2 = c0, c3 = c0;
+    let wp = Wt + <usize>o * F;
+    let xp = x0p;
+    for (let i = 0; i < In; i++, wp += ws, xp += F) {
+      const w = load<f32>(wp);
+      c0 = c0 + load<f32>(xp) * w;
+      c1 = c1 + load<f32>(xp + xs) * w;
+      c2 = c2 + load<f32>(xp + 2 * xs) * w;
+      c3 = c3 + load<f32>(xp + 3 * xs) * w;
     }
     const yp = Y + (<usize>b * <usize>Out + <usize>o) * F;
-    v128.store(yp, relu4(c0, act)); v128.store(yp, relu4(c1, act), 16); v128.store(yp, relu4(c2, act), 32); v128.store(yp, relu4(c3, act), 48);
+    store<f32>(yp, relu1(c0, act));
+    store<f32>(yp + ws, relu1(c1, act));
+    store<f32>(yp + 2 * ws, relu1(c2, act));
+    store<f32>(yp + 3 * ws, relu1(c3, act));
   }
-  for (; o + 4 <= Out; o += 4) {
-    let c = v128.load(bias + <usize>o * F);
-    let xp = x0p;
-    let wp = Wt + <usize>o * F;
-    for (let i = 0; i < In; i++, xp += F, wp += ws) {
-      const a = load<f32>(xp);
-      if (a == 0) continue;
-      c = f32x4.add(c, f32x4.mul(f32x4.splat(a), v128.load(wp)));
-    }
-    v128.store(Y + (<usize>b * <usize>Out + <usize>o) * F, relu4(c, act));
-  }
-  for (; o < Out; o++) forward_scalar(X, Wt, bias, Y, In, Out, b, o, act);
-}
-
-function forward_scalar(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out: i32, b: i32, o: i32, act: i32): void {
-  let c = load<f32>(bias + <usize>o * F);
-  let xp = X + <usize>b * <usize>In * F;
-  let wp = Wt + <usize>o * F;
-  const ws = <usize>Out * F;
-  for (let i = 0; i < In; i++, xp += F, wp += ws) {
-    const a = load<f32>(xp);
-    if (a == 0) continue;
-    c = c + a * load<f32>(wp);
-  }
-  store<f32>(Y + (<usize>b * <usize>Out + <usize>o) * F, relu1(c, act));
 }
 
 // ---- dWt (In, Out) += Xᵀ (In, B) · dY (B, Out), rows i in [i0, i1) ----
-// Per element: acc = 0; for b in order: acc = acc + x*dy; then dWt = dWt + acc.
+// Per element: acc = 0; for b in order: acc = acc + x*dy (zero x skipped); then dWt = dWt + acc.
+// Each input i gets the list of the b where x[b, i] != 0, with x and the offset of
+// dY's row b: built by scanning X's rows once per block of inputs that fits the
+// scratch. Then 16 columns at a time in 4 accumulators, as in the forward pass.
+// Dense inputs on a W beyond L2 go through 4x16 tiles over every b instead.
 
 export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i0: i32, i1: i32): void {
-  let i = i0;
-  for (; i + 4 <= i1; i += 4) weight_rows4(dY, X, dWt, B, In, Out, i);
-  for (; i < i1; i++) weight_row1(dY, X, dWt, B, In, Out, i);
+  const xs = <usize>In * F;
+  const ys = <usize>Out * F;
+  const big = <u64>In * <u64>Out * F > BIG_W_BYTES;
+  const E = <usize>B * 8; // bytes of one input's list: B pairs (dY row offset, x)
+  // block of inputs: counts (4 bytes each), lists (E each), and the row scan's list (4 each, + 16 overrun)
+  let CB = max<i32>(1, <i32>((listBytes - 16) / (E + 8)));
+  if (CB >= 4) CB &= ~3;
+  const counts = lists;
+  for (let c0 = i0; c0 < i1; c0 += CB) {
+    const w = min(CB, i1 - c0);
+    const entries = counts + <usize>w * 4;
+    const tmp = entries + <usize>w * E;
+    memory.fill(counts, 0, <usize>w * 4);
+    let total = 0;
+    for (let b = 0; b < B; b++) {
+      const xp = X + <usize>b * xs + <usize>c0 * F;
+      const n = nonzeros(xp, w, tmp);
+      total += n;
+      const yoff = <i32>(<usize>b * ys);
+      for (let k = 0; k < n; k++) {
+        const j = <usize>load<i32>(tmp + <usize>k * 4);
+        const cp = counts + j * 4;
+        const c = load<i32>(cp);
+        const e = entries + j * E + <usize>c * 8;
+        store<i32>(e, yoff);
+        store<f32>(e, load<f32>(xp + j * F), 4);
+        store<i32>(cp, c + 1);
+      }
+    }
+    let j = 0;
+    if (big && <i64>total * 4 > <i64>B * w * 3) {
+      for (; j + 4 <= w; j += 4) weight_tile4(dY, X, dWt, B, In, Out, c0 + j); // dense inputs, W out of cache
+    }
+    for (; j < w; j++) {
+      const n = load<i32>(counts + <usize>j * 4);
+      if (n > 0) weight_row(dY, dWt + <usize>(c0 + j) * ys, Out, entries + <usize>j * E, n);
+    }
+  }
 }
 
-function weight_rows4(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i: i32): void {
+/** Row i of dWt from its list of n pairs (offset of dY's row b, x[b, i]). */
+function weight_row(dY: usize, wrow: usize, Out: i32, list: usize, n: i32): void {
+  let o = 0;
+  for (; o + 16 <= Out; o += 16) {
+    let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
+    const yb = dY + <usize>o * F;
+    for (let k = 0; k < n; k++) {
+      const e = list + <usize>k * 8;
+      const yp = yb + <usize>load<i32>(e);
+      const x = v128.load32_splat(e + 4);
+      c0 = f32x4.add(c0, f32x4.mul(x, v128.load(yp)));
+      c1 = f32x4.add(c1, f32x4.mul(x, v128.load(yp, 16)));
+      c2 = f32x4.add(c2, f32x4.mul(x, v128.load(yp, 32)));
+      c3 = f32x4.add(c3, f32x4.mul(x, v128.load(yp, 48)));
+    }
+    acc4(wrow + <usize>o * F, c0, c1, c2, c3);
+  }
+  for (; o + 4 <= Out; o += 4) {
+    let c = f32x4.splat(0);
+    const yb = dY + <usize>o * F;
+    for (let k = 0; k < n; k++) {
+      const e = list + <usize>k * 8;
+      c = f32x4.add(c, f32x4.mul(v128.load32_splat(e + 4), v128.load(yb + <usize>load<i32>(e))));
+    }
+    const wp = wrow + <usize>o * F;
+    v128.store(wp, f32x4.add(v128.load(wp), c));
+  }
+  for (; o < Out; o++) {
+    let c: f32 = 0;
+    const yb = dY + <usize>o * F;
+    for (let k = 0; k < n; k++) {
+      const e = list + <usize>k * 8;
+      c = c + load<f32>(e + 4) * load<f32>(yb + <usize>load<i32>(e));
+    }
+    const wp = wrow + <usize>o * F;
+    store<f32>(wp, load<f32>(wp) + c);
+  }
+}
+
+@inline function acc4(p: usize, a: v128, b: v128, c: v128, d: v128): void {
+  v128.store(p, f32x4.add(v128.load(p), a));
+  v128.store(p, f32x4.add(v128.load(p, 16), b), 16);
+  v128.store(p, f32x4.add(v128.load(p, 32), c), 32);
+  v128.store(p, f32x4.add(v128.load(p, 48), d), 48);
+}
+
+/** Rows i..i+3 of dWt over every b: each loaded dY row feeds four inputs. */
+function weight_tile4(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i: i32): void {
   const xs = <usize>In * F;
   const ys = <usize>Out * F;
   const xb = X + <usize>i * F;
-  // the b where any of the 4 inputs i..i+3 is non-zero (branchless compaction)
-  let n = 0;
-  for (let b = 0; b < B; b++) {
-    const p = xb + <usize>b * xs;
-    const nz = <i32>(load<f32>(p) != 0) | <i32>(load<f32>(p, 4) != 0) | <i32>(load<f32>(p, 8) != 0) | <i32>(load<f32>(p, 12) != 0);
-    store<i32>(scratch + <usize>n * 4, b);
-    n += nz;
-  }
   let o = 0;
   for (; o + 16 <= Out; o += 16) {
     let c00 = f32x4.splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
     let c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-    const yb = dY + <usize>o * F;
-    for (let k = 0; k < n; k++) {
-      const b = <usize>load<i32>(scratch + <usize>k * 4);
-      const xp = xb + b * xs;
-      const yp = yb + b * ys;
+    let yp = dY + <usize>o * F;
+    let xp = xb;
+    for (let b = 0; b < B; b++, yp += ys, xp += xs) {
       const d0 = v128.load(yp), d1 = v128.load(yp, 16), d2 = v128.load(yp, 32), d3 = v128.load(yp, 48);
       const x0 = v128.load32_splat(xp), x1 = v128.load32_splat(xp, 4), x2 = v128.load32_splat(xp, 8), x3 = v128.load32_splat(xp, 12);
       c00 = f32x4.add(c00, f32x4.mul(x0, d0)); c01 = f32x4.add(c01, f32x4.mul(x0, d1)); c02 = f32x4.add(c02, f32x4.mul(x0, d2)); c03 = f32x4.add(c03, f32x4.mul(x0, d3));
@@ -259,31 +308,13 @@ function weight_rows4(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32
     acc4(wp, c20, c21, c22, c23); wp += ys;
     acc4(wp, c30, c31, c32, c33);
   }
-  for (; o + 4 <= Out; o += 4) {
-    let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
-    const yb = dY + <usize>o * F;
-    for (let k = 0; k < n; k++) {
-      const b = <usize>load<i32>(scratch + <usize>k * 4);
-      const xp = xb + b * xs;
-      const d = v128.load(yb + b * ys);
-      c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(xp), d));
-      c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(xp, 4), d));
-      c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(xp, 8), d));
-      c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(xp, 12), d));
-    }
-    const wp = dWt + (<usize>i * <usize>Out + <usize>o) * F;
-    v128.store(wp, f32x4.add(v128.load(wp), c0));
-    v128.store(wp + ys, f32x4.add(v128.load(wp + ys), c1));
-    v128.store(wp + 2 * ys, f32x4.add(v128.load(wp + 2 * ys), c2));
-    v128.store(wp + 3 * ys, f32x4.add(v128.load(wp + 3 * ys), c3));
-  }
   for (; o < Out; o++) {
-    // the last Out % 4 columns, over the same list
+    // the last Out % 16 columns, one at a time
     let c0: f32 = 0, c1: f32 = 0, c2: f32 = 0, c3: f32 = 0;
-    for (let k = 0; k < n; k++) {
-      const b = <usize>load<i32>(scratch + <usize>k * 4);
-      const xp = xb + b * xs;
-      const d = load<f32>(dY + b * ys + <usize>o * F);
+    let yp = dY + <usize>o * F;
+    let xp = xb;
+    for (let b = 0; b < B; b++, yp += ys, xp += xs) {
+      const d = load<f32>(yp);
       c0 = c0 + load<f32>(xp) * d;
       c1 = c1 + load<f32>(xp, 4) * d;
       c2 = c2 + load<f32>(xp, 8) * d;
@@ -295,47 +326,6 @@ function weight_rows4(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32
     store<f32>(wp + 2 * ys, load<f32>(wp + 2 * ys) + c2);
     store<f32>(wp + 3 * ys, load<f32>(wp + 3 * ys) + c3);
   }
-}
-
-@inline function acc4(p: usize, a: v128, b: v128, c: v128, d: v128): void {
-  v128.store(p, f32x4.add(v128.load(p), a));
-  v128.store(p, f32x4.add(v128.load(p, 16), b), 16);
-  v128.store(p, f32x4.add(v128.load(p, 32), c), 32);
-  v128.store(p, f32x4.add(v128.load(p, 48), d), 48);
-}
-
-function weight_row1(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i: i32): void {
-  const xs = <usize>In * F;
-  const ys = <usize>Out * F;
-  let o = 0;
-  for (; o + 4 <= Out; o += 4) {
-    let c = f32x4.splat(0);
-    let xp = X + <usize>i * F;
-    let yp = dY + <usize>o * F;
-    for (let b = 0; b < B; b++, xp += xs, yp += ys) {
-      const a = load<f32>(xp);
-      if (a == 0) continue;
-      c = f32x4.add(c, f32x4.mul(f32x4.splat(a), v128.load(yp)));
-    }
-    const wp = dWt + (<usize>i * <usize>Out + <usize>o) * F;
-    v128.store(wp, f32x4.add(v128.load(wp), c));
-  }
-  for (; o < Out; o++) weight_scalar(dY, X, dWt, B, In, Out, i, o);
-}
-
-function weight_scalar(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i: i32, o: i32): void {
-  let c: f32 = 0;
-  let xp = X + <usize>i * F;
-  let yp = dY + <usize>o * F;
-  const xs = <usize>In * F;
-  const ys = <usize>Out * F;
-  for (let b = 0; b < B; b++, xp += xs, yp += ys) {
-    const a = load<f32>(xp);
-    if (a == 0) continue;
-    c = c + a * load<f32>(yp);
-  }
-  const wp = dWt + (<usize>i * <usize>Out + <usize>o) * F;
-  store<f32>(wp, load<f32>(wp) + c);
 }
 
 /** db (Out) += Σ_b dY (B, Out), b in order. */
