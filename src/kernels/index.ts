@@ -14,7 +14,7 @@ export interface Kernels {
   linearForward(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, relu: boolean): void;
   /** dX (B, In) = dY (B, Out) · Wtᵀ */
   linearBackwardInput(dY: Float32Array, Wt: Float32Array, dX: Float32Array, B: number, In: number, Out: number): void;
-  /** dWt (In, Out) += Xᵀ · dY; db (Out) += Σ_b dY */
+  /** dWt (In, Out) = Xᵀ · dY; db (Out) = Σ_b dY, overwriting: a backward pass sets its gradients, so no zeroing pass is needed */
   linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number): void;
   /** out (B, D) = (images[idx[start + r]] - offset) / divisor, per pixel, in f32 (a batch, normalized) */
   gather(images: Uint8Array, idx: Uint32Array, start: number, B: number, D: number, offset: Float32Array, divisor: Float32Array, out: Float32Array): void;

@@ -28,19 +28,19 @@ export function linearBackwardInputNaive(dY: Float32Array, Wt: Float32Array, dX:
   }
 }
 
-/** dWt (In, Out) += Xᵀ · dY; db (Out) += Σ_b dY  (gradients accumulate) */
+/** dWt (In, Out) = Xᵀ · dY; db (Out) = Σ_b dY  (overwriting: each parameter is used once per pass) */
 export function linearBackwardWeightNaive(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number): void {
   for (let i = 0; i < In; i++) {
     for (let o = 0; o < Out; o++) {
       let s = 0;
       for (let b = 0; b < B; b++) s += X[b * In + i] * dY[b * Out + o];
-      dWt[i * Out + o] += s;
+      dWt[i * Out + o] = s;
     }
   }
   for (let o = 0; o < Out; o++) {
     let s = 0;
     for (let b = 0; b < B; b++) s += dY[b * Out + o];
-    db[o] += s;
+    db[o] = s;
   }
 }
 

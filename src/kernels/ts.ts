@@ -113,9 +113,10 @@ export function linearBackwardInput(dY: Float32Array, Wt: Float32Array, dX: Floa
   dotRows(dY, Wt, dX, B, In, Out);
 }
 
-/** dWt (In, Out) += Xᵀ · dY; db (Out) += Σ_b dY */
+/** dWt (In, Out) = Xᵀ · dY; db (Out) = Σ_b dY (overwriting) */
 export function linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number): void {
-  gemmStridedA(X, 1, In, dY, dWt, In, Out, B, true);
+  gemmStridedA(X, 1, In, dY, dWt, In, Out, B, false);
+  db.fill(0, 0, Out);
   for (let b = 0; b < B; b++) {
     const r = b * Out;
     for (let o = 0; o < Out; o++) db[o] += dY[r + o];

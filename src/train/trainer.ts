@@ -88,8 +88,7 @@ export class Trainer {
         for (let r = 0; r < B; r++) if (argmaxRow(p, r, C) === labels[r]) correct++;
         const g = gBufs.get(B);
         loss.backward(p, labels, B, C, g);
-        params.zeroGrad();
-        model.backward(g, B);
+        model.backward(g, B); // sets every gradient (no zeroing pass: each parameter is used once)
         const penalty = addPenalties(params, opts.l1, opts.l2);
         optimizer.step(params.data, params.grad, this.control.lr);
 

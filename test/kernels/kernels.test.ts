@@ -15,8 +15,9 @@ import { Rng } from '../../src/util/rng';
 const SIZES = [1, 3, 7, 63, 65];
 const SHAPES: Array<[number, number, number]> = [];
 for (const B of [1, 33, 64]) for (const In of [...SIZES, 784]) for (const Out of [1, 3, 7, 10, 65]) SHAPES.push([B, In, Out]);
-// W over 1 MB with dense inputs: the WebAssembly kernels switch to 4-row tiles there
-SHAPES.push([33, 784, 400], [66, 521, 515]);
+// W over 1 MB with dense inputs: the WebAssembly kernels switch to 4-row tiles there;
+// W over their 1.3 MB scratch: the input gradient takes dot-product tiles instead of W's transpose
+SHAPES.push([33, 784, 400], [66, 521, 515], [9, 700, 500]);
 
 /** A copy of `a` in the shared memory, so the WebAssembly kernels take it by address. */
 function shared(a: Float32Array): Float32Array {
@@ -69,11 +70,10 @@ for (const k of fast) {
       k.linearBackwardInput(dY, Wt, dx2, B, In, Out);
       expect(close(dx1, dx2, Out)).toBe(true);
 
-      // weight gradients accumulate onto what is there
-      const start = randomArray(In * Out, 5, 1);
-      const dw1 = Float32Array.from(start);
-      const dw2 = shared(start);
-      const db1 = Float32Array.from(bias);
+      // weight gradients overwrite what is there (stale values must go)
+      const dw1 = new Float32Array(In * Out);
+      const dw2 = shared(randomArray(In * Out, 5, 1));
+      const db1 = new Float32Array(Out);
       const db2 = shared(bias);
       naive.linearBackwardWeightNaive(dY, X, dw1, db1, B, In, Out);
       k.linearBackwardWeight(dY, X, dw2, db2, B, In, Out);
@@ -116,6 +116,7 @@ describe('WebAssembly products split into row ranges', () => {
   it('also where W is over 1 MB and dense inputs take the 4-row tiles (or, when sparse, the lists)', () => {
     checkSplits(64, 600, 450, 0);
     checkSplits(64, 600, 450, 0.5);
+    checkSplits(64, 800, 450, 0.5); // W beyond the scratch: input gradient by dot-product tiles
   });
 
   function checkSplits(B: number, In: number, Out: number, zeros: number): void {

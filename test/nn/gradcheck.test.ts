@@ -37,7 +37,7 @@ describe('Dense backward, each activation', () => {
       const f = () => weightedSum(layer.forward(x, B, true), c, B * Out);
 
       f();
-      params.zeroGrad();
+      params.grad.fill(NaN); // backward must set every gradient, not add to it
       const dy = Float32Array.from(c);
       const dx = Float32Array.from(layer.backward(dy, B, true)!);
       const signature = () => Array.from(layer.forward(x, B, true), (v) => (v > 0 ? 1 : 0)).join('');
@@ -102,7 +102,7 @@ describe('Losses backward (with the output layer they fuse with)', () => {
         const p = layer.forward(x, B, true);
         const g = new Float32Array(B * C);
         loss.backward(p, labels, B, C, g);
-        params.zeroGrad();
+        params.grad.fill(NaN); // backward must set every gradient
         const dx = Float32Array.from(layer.backward(g, B, true)!);
         expect(checkGradient(params.data, params.grad, f, sampleIndices(params.data.length))).toEqual([]);
         expect(checkGradient(x, dx, f, sampleIndices(x.length))).toEqual([]);
@@ -172,7 +172,7 @@ describe('Whole model backward', () => {
       const p = model.forward((dropout.rng.setState(state), x), B, true);
       const g = new Float32Array(B * 10);
       loss.backward(p, labels, B, 10, g);
-      model.params.zeroGrad();
+      model.params.grad.fill(NaN); // the trainer does not zero gradients: backward must set them all
       model.backward(g, B);
       // which units sit on which side of a kink (relu, leaky_relu): see checkGradient
       const signature = () => model.layers.map((l) => Array.from((l as unknown as { a?: Float32Array }).a ?? [], (v) => (v > 0 ? 1 : 0)).join('')).join('|');

@@ -96,14 +96,17 @@ export function linear_forward(X: usize, Wt: usize, bias: usize, Y: usize, In: i
   return act == 1 ? (v > 0 ? v : 0) : v;
 }
 
-/** Row b over its list of n non-zero inputs. */
+/** Row b over its list of n non-zero inputs; bias 0: none (sums start at zero). */
 function forward_row(xp0: usize, Wt: usize, bias: usize, Y: usize, Out: i32, b: i32, list: usize, n: i32, act: i32): void {
   const ws = <usize>Out * F;
   const yrow = Y + <usize>b * ws;
   let o = 0;
   for (; o + 16 <= Out; o += 16) {
-    const bp = bias + <usize>o * F;
-    let c0 = v128.load(bp), c1 = v128.load(bp, 16), c2 = v128.load(bp, 32), c3 = v128.load(bp, 48);
+    let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
+    if (bias) {
+      const bp = bias + <usize>o * F;
+      c0 = v128.load(bp); c1 = v128.load(bp, 16); c2 = v128.load(bp, 32); c3 = v128.load(bp, 48);
+    }
     const wbase = Wt + <usize>o * F;
     for (let k = 0; k < n; k++) {
       const i = <usize>load<i32>(list + <usize>k * 4);
@@ -121,7 +124,7 @@ function forward_row(xp0: usize, Wt: usize, bias: usize, Y: usize, Out: i32, b: 
     v128.store(yp, relu4(c3, act), 48);
   }
   for (; o + 4 <= Out; o += 4) {
-    let c = v128.load(bias + <usize>o * F);
+    let c = bias ? v128.load(bias + <usize>o * F) : f32x4.splat(0);
     const wbase = Wt + <usize>o * F;
     for (let k = 0; k < n; k++) {
       const i = <usize>load<i32>(list + <usize>k * 4);
@@ -130,7 +133,7 @@ function forward_row(xp0: usize, Wt: usize, bias: usize, Y: usize, Out: i32, b: 
     v128.store(yrow + <usize>o * F, relu4(c, act));
   }
   for (; o < Out; o++) {
-    let c = load<f32>(bias + <usize>o * F);
+    let c: f32 = bias ? load<f32>(bias + <usize>o * F) : 0;
     const wbase = Wt + <usize>o * F;
     for (let k = 0; k < n; k++) {
       const i = <usize>load<i32>(list + <usize>k * 4);
@@ -189,8 +192,8 @@ function forward_tile4(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out:
   }
 }
 
-// ---- dWt (In, Out) += Xᵀ (In, B) · dY (B, Out), rows i in [i0, i1) ----
-// Per element: acc = 0; for b in order: acc = acc + x*dy (zero x skipped); then dWt = dWt + acc.
+// ---- dWt (In, Out) = Xᵀ (In, B) · dY (B, Out), rows i in [i0, i1), overwritten ----
+// Per element: acc = 0; for b in order: acc = acc + x*dy (zero x skipped); dWt = acc.
 // Each input i gets the list of the b where x[b, i] != 0, with x and the offset of
 // dY's row b: built by scanning X's rows once per block of inputs that fits the
 // scratch. Then 16 columns at a time in 4 accumulators, as in the forward pass.
@@ -232,7 +235,9 @@ export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, 
     }
     for (; j < w; j++) {
       const n = load<i32>(counts + <usize>j * 4);
-      if (n > 0) weight_row(dY, dWt + <usize>(c0 + j) * ys, Out, entries + <usize>j * E, n);
+      const wrow = dWt + <usize>(c0 + j) * ys;
+      if (n > 0) weight_row(dY, wrow, Out, entries + <usize>j * E, n);
+      else memory.fill(wrow, 0, ys); // an input that is zero in every row
     }
   }
 }
@@ -252,7 +257,7 @@ function weight_row(dY: usize, wrow: usize, Out: i32, list: usize, n: i32): void
       c2 = f32x4.add(c2, f32x4.mul(x, v128.load(yp, 32)));
       c3 = f32x4.add(c3, f32x4.mul(x, v128.load(yp, 48)));
     }
-    acc4(wrow + <usize>o * F, c0, c1, c2, c3);
+    store4(wrow + <usize>o * F, c0, c1, c2, c3);
   }
   for (; o + 4 <= Out; o += 4) {
     let c = f32x4.splat(0);
@@ -261,8 +266,7 @@ function weight_row(dY: usize, wrow: usize, Out: i32, list: usize, n: i32): void
       const e = list + <usize>k * 8;
       c = f32x4.add(c, f32x4.mul(v128.load32_splat(e + 4), v128.load(yb + <usize>load<i32>(e))));
     }
-    const wp = wrow + <usize>o * F;
-    v128.store(wp, f32x4.add(v128.load(wp), c));
+    v128.store(wrow + <usize>o * F, c);
   }
   for (; o < Out; o++) {
     let c: f32 = 0;
@@ -271,16 +275,15 @@ function weight_row(dY: usize, wrow: usize, Out: i32, list: usize, n: i32): void
       const e = list + <usize>k * 8;
       c = c + load<f32>(e + 4) * load<f32>(yb + <usize>load<i32>(e));
     }
-    const wp = wrow + <usize>o * F;
-    store<f32>(wp, load<f32>(wp) + c);
+    store<f32>(wrow + <usize>o * F, c);
   }
 }
 
-@inline function acc4(p: usize, a: v128, b: v128, c: v128, d: v128): void {
-  v128.store(p, f32x4.add(v128.load(p), a));
-  v128.store(p, f32x4.add(v128.load(p, 16), b), 16);
-  v128.store(p, f32x4.add(v128.load(p, 32), c), 32);
-  v128.store(p, f32x4.add(v128.load(p, 48), d), 48);
+@inline function store4(p: usize, a: v128, b: v128, c: v128, d: v128): void {
+  v128.store(p, a);
+  v128.store(p, b, 16);
+  v128.store(p, c, 32);
+  v128.store(p, d, 48);
 }
 
 /** Rows i..i+3 of dWt over every b: each loaded dY row feeds four inputs. */
@@ -303,10 +306,10 @@ function weight_tile4(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32
       c30 = f32x4.add(c30, f32x4.mul(x3, d0)); c31 = f32x4.add(c31, f32x4.mul(x3, d1)); c32 = f32x4.add(c32, f32x4.mul(x3, d2)); c33 = f32x4.add(c33, f32x4.mul(x3, d3));
     }
     let wp = dWt + (<usize>i * <usize>Out + <usize>o) * F;
-    acc4(wp, c00, c01, c02, c03); wp += ys;
-    acc4(wp, c10, c11, c12, c13); wp += ys;
-    acc4(wp, c20, c21, c22, c23); wp += ys;
-    acc4(wp, c30, c31, c32, c33);
+    store4(wp, c00, c01, c02, c03); wp += ys;
+    store4(wp, c10, c11, c12, c13); wp += ys;
+    store4(wp, c20, c21, c22, c23); wp += ys;
+    store4(wp, c30, c31, c32, c33);
   }
   for (; o < Out; o++) {
     // the last Out % 16 columns, one at a time
@@ -321,14 +324,14 @@ function weight_tile4(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32
       c3 = c3 + load<f32>(xp, 12) * d;
     }
     const wp = dWt + (<usize>i * <usize>Out + <usize>o) * F;
-    store<f32>(wp, load<f32>(wp) + c0);
-    store<f32>(wp + ys, load<f32>(wp + ys) + c1);
-    store<f32>(wp + 2 * ys, load<f32>(wp + 2 * ys) + c2);
-    store<f32>(wp + 3 * ys, load<f32>(wp + 3 * ys) + c3);
+    store<f32>(wp, c0);
+    store<f32>(wp + ys, c1);
+    store<f32>(wp + 2 * ys, c2);
+    store<f32>(wp + 3 * ys, c3);
   }
 }
 
-/** db (Out) += Σ_b dY (B, Out), b in order. */
+/** db (Out) = Σ_b dY (B, Out), b in order. */
 export function bias_grad(dY: usize, db: usize, B: i32, Out: i32): void {
   const ys = <usize>Out * F;
   let o = 0;
@@ -336,23 +339,38 @@ export function bias_grad(dY: usize, db: usize, B: i32, Out: i32): void {
     let c = f32x4.splat(0);
     let yp = dY + <usize>o * F;
     for (let b = 0; b < B; b++, yp += ys) c = f32x4.add(c, v128.load(yp));
-    const p = db + <usize>o * F;
-    v128.store(p, f32x4.add(v128.load(p), c));
+    v128.store(db + <usize>o * F, c);
   }
   for (; o < Out; o++) {
     let c: f32 = 0;
     let yp = dY + <usize>o * F;
     for (let b = 0; b < B; b++, yp += ys) c = c + load<f32>(yp);
-    const p = db + <usize>o * F;
-    store<f32>(p, load<f32>(p) + c);
+    store<f32>(db + <usize>o * F, c);
   }
 }
 
 // ---- dX (B, In) = dY (B, Out) · Wtᵀ, rows b in [r0, r1) ----
-// Per element: four lane sums over o in steps of 4, combined as (l0 + l1) + (l2 + l3),
-// then the o % 4 tail in order.
+// When W fits the scratch: W (Out, In) = Wtᵀ is copied there, and each row of dX
+// runs like a forward row over the non-zero dY[b, o] (ReLU and dropout zero about
+// half): per element, s = 0; for o in order: s = s + dy*w.
+// Otherwise (W over ~1 MB), 4x4 tiles of dot products along Wt's rows: per element,
+// four lane sums over o in steps of 4, combined as (l0 + l1) + (l2 + l3), then the
+// o % 4 tail in order.
 
 export function linear_backward_input(dY: usize, Wt: usize, dX: usize, In: i32, Out: i32, r0: i32, r1: i32): void {
+  const wBytes = <usize>In * <usize>Out * F;
+  const L = (<usize>Out + 4) * 4;
+  if (wBytes + L <= listBytes) {
+    const W = lists;
+    const list = lists + wBytes;
+    transpose(Wt, W, In, Out);
+    const ys = <usize>Out * F;
+    for (let b = r0; b < r1; b++) {
+      const yp = dY + <usize>b * ys;
+      forward_row(yp, W, 0, dX, In, b, list, nonzeros(yp, Out, list), 0);
+    }
+    return;
+  }
   let b = r0;
   for (; b + 4 <= r1; b += 4) {
     let i = 0;
@@ -360,6 +378,29 @@ export function linear_backward_input(dY: usize, Wt: usize, dX: usize, In: i32, 
     for (; i < In; i++) for (let r = 0; r < 4; r++) input_scalar(dY, Wt, dX, In, Out, b + r, i);
   }
   for (; b < r1; b++) for (let i = 0; i < In; i++) input_scalar(dY, Wt, dX, In, Out, b, i);
+}
+
+/** T (Out, In) = Wt (In, Out)ᵀ, in 4x4 blocks of shuffles. */
+function transpose(Wt: usize, T: usize, In: i32, Out: i32): void {
+  const ws = <usize>Out * F;
+  const ts = <usize>In * F;
+  let i = 0;
+  for (; i + 4 <= In; i += 4) {
+    let o = 0;
+    for (; o + 4 <= Out; o += 4) {
+      const p = Wt + <usize>i * ws + <usize>o * F;
+      const r0 = v128.load(p), r1 = v128.load(p + ws), r2 = v128.load(p + 2 * ws), r3 = v128.load(p + 3 * ws);
+      const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
+      const q = T + <usize>o * ts + <usize>i * F;
+      v128.store(q, v128.shuffle<i64>(t0, t2, 0, 2));
+      v128.store(q + ts, v128.shuffle<i64>(t0, t2, 1, 3));
+      v128.store(q + 2 * ts, v128.shuffle<i64>(t1, t3, 0, 2));
+      v128.store(q + 3 * ts, v128.shuffle<i64>(t1, t3, 1, 3));
+    }
+    for (; o < Out; o++) for (let r = 0; r < 4; r++) store<f32>(T + <usize>o * ts + <usize>(i + r) * F, load<f32>(Wt + <usize>(i + r) * ws + <usize>o * F));
+  }
+  for (; i < In; i++) for (let o = 0; o < Out; o++) store<f32>(T + <usize>o * ts + <usize>i * F, load<f32>(Wt + <usize>i * ws + <usize>o * F));
 }
 
 @inline function hsum(v: v128): f32 {
