@@ -18,7 +18,7 @@ export interface Kernels {
   linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number): void;
   /** out (B, D) = (images[idx[start + r]] - offset) / divisor, per pixel, in f32 (a batch, normalized) */
   gather(images: Uint8Array, idx: Uint32Array, start: number, B: number, D: number, offset: Float32Array, divisor: Float32Array, out: Float32Array): void;
-  /** Inverted dropout: draws masks from xoshiro128** state words, y = x * mask (see ts.ts) */
+  /** Inverted dropout: draws masks from a 4-lane xoshiro128** state (Rng4's 16 words), y = x * mask (see ts.ts) */
   dropoutMask(state: Uint32Array, x: Float32Array, mask: Float32Array, y: Float32Array, n: number, keep: number, scale: number): void;
   /** g = a > 0 ? g : 0 */
   reluBackward(a: Float32Array, g: Float32Array, n: number): void;

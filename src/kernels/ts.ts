@@ -3,6 +3,7 @@
  * from memory feeds four multiply-adds instead of one. Same results as
  * naive.ts up to float rounding (tested in test/kernels). Weights are Wt (In, Out).
  */
+import { xoshiroStep } from '../util/rng';
 
 /** C (M, N) = A (M, K) · Bmᵀ, Bm (N, K): dot products of rows, both contiguous. */
 function dotRows(X: Float32Array, W: Float32Array, Y: Float32Array, B: number, Out: number, In: number): void {
@@ -192,30 +193,26 @@ export function adagrad(p: Float32Array, g: Float32Array, s: Float32Array, lr: n
 }
 
 /**
- * Inverted-dropout masks for n units, drawing from xoshiro128** state words (util/rng.ts):
- * mask[i] = scale where the draw is below keep (as next() < keep would say), else 0;
- * y[i] = x[i] * mask[i]. The same sequence as n calls of Rng.nextU32, with the state in
- * locals: this runs once per unit per step, so a method call per unit would dominate it.
+ * Inverted dropout over a 4-lane xoshiro128** state (util/rng.ts, Rng4): element i
+ * takes the next draw of lane i % 4, and is kept (mask = scale as f32) when that draw
+ * is at most `keepLimit(keep)`, else dropped (mask = 0); y = x * mask in f32. The
+ * lanes advance together, ceil(n / 4) draws each, as the SIMD kernel does.
  */
 export function dropoutMask(state: Uint32Array, x: Float32Array, mask: Float32Array, y: Float32Array, n: number, keep: number, scale: number): void {
-  const threshold = keep * 4294967296;
-  let s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
-  for (let i = 0; i < n; i++) {
-    const m1 = Math.imul(s1, 5);
-    const r = Math.imul((m1 << 7) | (m1 >>> 25), 9) >>> 0;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >>> 21);
-    const m = r < threshold ? scale : 0;
-    mask[i] = m;
-    y[i] = x[i] * m;
+  const limit = keepLimit(keep);
+  const m32 = Math.fround(scale);
+  for (let i = 0; i < n; i += 4) {
+    for (let l = 0; l < 4; l++) {
+      const r = xoshiroStep(state, l);
+      if (i + l >= n) continue;
+      const m = r <= limit ? m32 : 0;
+      mask[i + l] = m;
+      y[i + l] = x[i + l] * m; // exact in f64 (two f32 factors), rounded once on store: the f32 product
+    }
   }
-  state[0] = s0;
-  state[1] = s1;
-  state[2] = s2;
-  state[3] = s3;
+}
+
+/** The largest 32-bit draw that keeps a unit: draws r < keep * 2^32 keep it. */
+export function keepLimit(keep: number): number {
+  return Math.min(4294967295, Math.max(0, Math.ceil(keep * 4294967296) - 1));
 }

@@ -13,7 +13,7 @@ export interface KernelExports {
   bias_grad(dY: number, db: number, B: number, Out: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
   set_scratch(p: number, bytes: number): void;
-  dropout_mask(state: number, x: number, mask: number, y: number, n: number, threshold: number, scale: number): void;
+  dropout_mask(state: number, x: number, mask: number, y: number, n: number, keepLimit: number, scale: number): void;
   sgd(p: number, g: number, v: number, n: number, lr: number, mu: number, nesterov: number): void;
   rmsprop(p: number, g: number, s: number, n: number, lr: number, rho: number, eps: number): void;
   adagrad(p: number, g: number, s: number, n: number, lr: number, eps: number): void;

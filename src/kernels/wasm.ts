@@ -47,7 +47,7 @@ export function wasmKernels(w: KernelExports): Kernels {
     },
     dropoutMask(state, x, mask, y, n, keep, scale) {
       if (!all(state, x, mask, y)) return ts.dropoutMask(state, x, mask, y, n, keep, scale);
-      w.dropout_mask(state.byteOffset, x.byteOffset, mask.byteOffset, y.byteOffset, n, keep * 4294967296, scale);
+      w.dropout_mask(state.byteOffset, x.byteOffset, mask.byteOffset, y.byteOffset, n, ts.keepLimit(keep), Math.fround(scale));
     },
     reluBackward(a, g, n) {
       if (!all(a, g)) return ts.reluBackward(a, g, n);

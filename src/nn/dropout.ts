@@ -6,7 +6,7 @@
 import { kernels } from '../kernels';
 import { BatchBuffers, type Layer } from './layer';
 import type { ParamSpec } from './params';
-import type { Rng } from '../util/rng';
+import type { Rng4 } from '../util/rng';
 
 export class Dropout implements Layer {
   readonly kind = 'dropout';
@@ -15,7 +15,8 @@ export class Dropout implements Layer {
   private readonly out: BatchBuffers;
   private mask: Float32Array | null = null;
 
-  constructor(readonly index: number, readonly inDim: number, readonly rate: number, private readonly rng: Rng) {
+  /** lanes: the model's dropout generator, shared by its dropout layers in order */
+  constructor(readonly index: number, readonly inDim: number, readonly rate: number, readonly lanes: Rng4) {
     this.outDim = inDim;
     this.masks = new BatchBuffers(inDim);
     this.out = new BatchBuffers(inDim);
@@ -36,7 +37,7 @@ export class Dropout implements Layer {
     const mask = this.masks.get(B);
     const y = this.out.get(B);
     const keep = 1 - this.rate;
-    kernels.dropoutMask(this.rng.words, x, mask, y, n, keep, 1 / keep);
+    kernels.dropoutMask(this.lanes.words, x, mask, y, n, keep, 1 / keep);
     this.mask = mask;
     return y;
   }

@@ -4,7 +4,7 @@
  * losses or training loops.
  */
 import type { ModelConfig } from '../config/schema';
-import { Rng } from '../util/rng';
+import { Rng, Rng4 } from '../util/rng';
 import type { ActivationName } from './activations';
 import { Dense } from './dense';
 import { Dropout } from './dropout';
@@ -20,7 +20,7 @@ export class Model {
   private readonly last: Dense;
 
   constructor(readonly config: ModelConfig, readonly inDim: number, seed: number, initialize = true) {
-    const dropoutRng = Rng.derive(seed, 'dropout');
+    const dropoutRng = new Rng4(Rng.derive(seed, 'dropout'));
     let width = inDim;
     config.layers.forEach((l, i) => {
       if (l.type === 'dense') {

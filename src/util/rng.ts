@@ -82,11 +82,6 @@ export class Rng {
     }
   }
 
-  /** The live state words (xoshiro128**), for kernels that draw in bulk (dropout). */
-  get words(): Uint32Array {
-    return this.s;
-  }
-
   /** The whole state, to save in a checkpoint. */
   getState(): number[] {
     return [...this.s, this.spare === null ? NaN : this.spare];
@@ -100,4 +95,49 @@ export class Rng {
 
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/**
+ * Four xoshiro128** generators side by side, for kernels that draw four numbers
+ * at a time with SIMD (dropout). Draw k goes to lane k % 4, so element i of a
+ * bulk draw comes from lane i % 4. The state is 16 words in the shared memory,
+ * word 4*j + l being word j of lane l (so each of s0..s3 loads as one vector).
+ */
+export class Rng4 {
+  readonly words: Uint32Array;
+
+  constructor(parent: Rng) {
+    this.words = allocU32(16);
+    for (let l = 0; l < 4; l++) {
+      for (let j = 0; j < 4; j++) this.words[4 * j + l] = parent.nextU32();
+      if ((this.words[l] | this.words[4 + l] | this.words[8 + l] | this.words[12 + l]) === 0) this.words[l] = 1;
+    }
+  }
+
+  /** The next draw of lane l (what the kernels compute for it). */
+  nextU32(l: number): number {
+    return xoshiroStep(this.words, l);
+  }
+
+  getState(): number[] {
+    return Array.from(this.words);
+  }
+
+  setState(st: number[]): void {
+    for (let k = 0; k < 16; k++) this.words[k] = st[k] >>> 0;
+  }
+}
+
+/** One xoshiro128** step of lane l of a 4-lane state (see Rng4); returns its output. */
+export function xoshiroStep(w: Uint32Array, l: number): number {
+  const s0 = w[l], s1 = w[4 + l], s2 = w[8 + l], s3 = w[12 + l];
+  const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+  const t = s1 << 9;
+  const n2 = s2 ^ s0;
+  const n3 = s3 ^ s1;
+  w[4 + l] = s1 ^ n2;
+  w[l] = s0 ^ n3;
+  w[8 + l] = n2 ^ t;
+  w[12 + l] = rotl(n3, 11);
+  return result;
 }

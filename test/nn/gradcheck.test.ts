@@ -10,7 +10,7 @@ import { LOSSES, makeLoss } from '../../src/nn/losses';
 import { Model } from '../../src/nn/model';
 import { Params } from '../../src/nn/params';
 import { addPenalties } from '../../src/train/penalties';
-import { Rng } from '../../src/util/rng';
+import { Rng, Rng4 } from '../../src/util/rng';
 import { checkGradient, randomArray, sampleIndices } from '../helpers/gradcheck';
 import { resolveConfig } from '../../src/config/load';
 
@@ -54,7 +54,7 @@ describe('Dense backward, each activation', () => {
 describe('Dropout backward', () => {
   it('passes gradients through the same mask as forward, scaled by 1/(1-rate)', () => {
     const D = 40;
-    const rng = new Rng(5);
+    const rng = new Rng4(new Rng(5));
     const layer = new Dropout(0, D, 0.3, rng);
     const x = randomArray(B * D, 3, 1);
     const c = randomArray(B * D, 4, 1);
@@ -73,7 +73,7 @@ describe('Dropout backward', () => {
   });
 
   it('is the identity at evaluation', () => {
-    const layer = new Dropout(0, 8, 0.5, new Rng(1));
+    const layer = new Dropout(0, 8, 0.5, new Rng4(new Rng(1)));
     const x = randomArray(16, 9);
     expect(layer.forward(x, 2, false)).toBe(x);
   });
@@ -162,14 +162,14 @@ describe('Whole model backward', () => {
       const x = randomArray(B * In, 41, 1);
       const labels = Uint8Array.from([1, 5, 5, 0, 9]);
       // freeze the dropout mask: the model's dropout generator is reseeded identically for each forward
-      const dropout = model.layers[1] as unknown as { rng: Rng };
-      const state = dropout.rng.getState();
+      const dropout = model.layers[1] as Dropout;
+      const state = dropout.lanes.getState();
       const f = () => {
-        dropout.rng.setState(state);
+        dropout.lanes.setState(state);
         return loss.forward(model.forward(x, B, true), labels, B, 10);
       };
       f();
-      const p = model.forward((dropout.rng.setState(state), x), B, true);
+      const p = model.forward((dropout.lanes.setState(state), x), B, true);
       const g = new Float32Array(B * 10);
       loss.backward(p, labels, B, 10, g);
       model.params.grad.fill(NaN); // the trainer does not zero gradients: backward must set them all

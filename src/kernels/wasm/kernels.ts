@@ -606,32 +606,43 @@ export function adagrad(p: usize, g: usize, s: usize, n: i32, lr: f32, eps: f32)
 }
 
 // ---- dropout: draw, mask and apply in one pass ----
-// xoshiro128** as src/util/rng.ts runs it (state: 4 u32 at `state`), so both
-// backends draw the same masks: mask = scale where the draw < threshold, else 0;
-// y = x * mask, rounded to f32 from the f64 product, as the TypeScript path does.
-export function dropout_mask(state: usize, x: usize, mask: usize, y: usize, n: i32, threshold: f64, scale: f64): void {
-  let s0 = load<u32>(state), s1 = load<u32>(state, 4), s2 = load<u32>(state, 8), s3 = load<u32>(state, 12);
-  const scale32 = <f32>scale;
-  for (let i = 0; i < n; i++) {
-    const r = rotl<u32>(s1 * 5, 7) * 9;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl<u32>(s3, 11);
+// Four xoshiro128** generators in the four lanes (state: 16 words, s0..s3 of every
+// lane as one vector each; see Rng4 in src/util/rng.ts), so four units are drawn at
+// once. A unit is kept when its draw is at most keepLimit: mask = scale, else 0;
+// y = x * mask in f32. ts.ts's dropoutMask computes the same, lane by lane.
+@inline function keep_lane(x: usize, mask: usize, y: usize, k: f32): void {
+  store<f32>(mask, k);
+  store<f32>(y, load<f32>(x) * k);
+}
+
+export function dropout_mask(state: usize, x: usize, mask: usize, y: usize, n: i32, keepLimit: u32, scale: f32): void {
+  let s0 = v128.load(state), s1 = v128.load(state, 16), s2 = v128.load(state, 32), s3 = v128.load(state, 48);
+  const five = i32x4.splat(5), nine = i32x4.splat(9), limit = i32x4.splat(keepLimit), m = f32x4.splat(scale);
+  for (let i = 0; i < n; i += 4) {
+    const a = i32x4.mul(s1, five);
+    const r = i32x4.mul(v128.or(i32x4.shl(a, 7), i32x4.shr_u(a, 25)), nine);
+    const t = i32x4.shl(s1, 9);
+    s2 = v128.xor(s2, s0);
+    s3 = v128.xor(s3, s1);
+    s1 = v128.xor(s1, s2);
+    s0 = v128.xor(s0, s3);
+    s2 = v128.xor(s2, t);
+    s3 = v128.or(i32x4.shl(s3, 11), i32x4.shr_u(s3, 21));
+    const k = v128.and(m, i32x4.le_u(r, limit));
     const off = <usize>i * F;
-    if (<f64>r < threshold) {
-      store<f32>(mask + off, scale32);
-      store<f32>(y + off, <f32>(<f64>load<f32>(x + off) * scale));
+    if (i + 4 <= n) {
+      v128.store(mask + off, k);
+      v128.store(y + off, f32x4.mul(v128.load(x + off), k));
     } else {
-      store<f32>(mask + off, 0);
-      store<f32>(y + off, <f32>(<f64>load<f32>(x + off) * 0));
+      // the last n % 4 units take lanes 0, 1, 2 of this draw
+      const rest = n - i;
+      keep_lane(x + off, mask + off, y + off, f32x4.extract_lane(k, 0));
+      if (rest > 1) keep_lane(x + off + 4, mask + off + 4, y + off + 4, f32x4.extract_lane(k, 1));
+      if (rest > 2) keep_lane(x + off + 8, mask + off + 8, y + off + 8, f32x4.extract_lane(k, 2));
     }
   }
-  store<u32>(state, s0);
-  store<u32>(state, s1, 4);
-  store<u32>(state, s2, 8);
-  store<u32>(state, s3, 12);
+  v128.store(state, s0);
+  v128.store(state, s1, 16);
+  v128.store(state, s2, 32);
+  v128.store(state, s3, 48);
 }
