@@ -1,20 +1,18 @@
 /**
  * Both cores: a pool of worker threads over the shared memory. The main thread
- * posts a job (jobs.ts), claims chunks of it like the workers do, and waits for
- * them to finish theirs. Small products, and Adam, run on the main thread alone:
- * splitting them costs more than it saves here (measured).
+ * posts a job (jobs.ts), does its own part and waits for the workers to finish
+ * theirs. Small products run on the main thread alone: splitting them costs
+ * more than it saves here (measured).
  */
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ARGS, CHUNKS, CTRL_INTS, DONE, FARGS, GEN, NEXT, OP, OP_EXIT, runPart } from './jobs';
+import { ARGS, CTRL_INTS, DONE, FARGS, GEN, OP, OP_EXIT, PARTS, runPart } from './jobs';
 import { allocF32, allocU8, memory } from './memory';
 import { builtFile, SCRATCH_BYTES, type KernelExports } from './wasm-module';
 
 // Below this many multiply-adds a product is not worth splitting (measured: the
 // 128x64 and 64x10 layers of W gain nothing from a second thread).
 const MIN_SPLIT_WORK = 256 * 1024;
-// Chunks per thread: small enough to even out uneven rows, large enough to keep tiles whole.
-const CHUNKS_PER_THREAD = 4;
 
 let workers: Worker[] = [];
 let ctrl: Int32Array | null = null;
@@ -39,7 +37,7 @@ export function setThreads(n: number, wasmFile: string): void {
   if (!file) throw new Error('dist/kernels/worker.js is not built (run npm ci)');
   for (let i = 1; i < n; i++) {
     const scratch = allocU8(SCRATCH_BYTES).byteOffset; // each thread its own
-    const w = new Worker(file, { workerData: { memory, wasmFile, ctrlOffset: block.byteOffset, scratch } });
+    const w = new Worker(file, { workerData: { memory, wasmFile, ctrlOffset: block.byteOffset, scratch, index: i } });
     w.unref(); // an idle pool must not keep the program alive
     workers.push(w);
   }
@@ -65,23 +63,21 @@ export function runJob(w: KernelExports, op: number, ints: number[], work: numbe
   if (!c || n === 1 || work < MIN_SPLIT_WORK) {
     const solo = soloBlock();
     solo.ctrl[OP] = op;
-    solo.ctrl[CHUNKS] = 1;
-    solo.ctrl[NEXT] = 0;
+    solo.ctrl[PARTS] = 1;
     for (let k = 0; k < ints.length; k++) solo.ctrl[ARGS + k] = ints[k];
     for (let k = 0; k < floats.length; k++) solo.f[FARGS + k] = floats[k];
-    runPart(w, solo.ctrl, solo.f);
+    runPart(w, solo.ctrl, solo.f, 0);
     return;
   }
   c[OP] = op;
-  c[CHUNKS] = n * CHUNKS_PER_THREAD;
-  c[NEXT] = 0;
+  c[PARTS] = n;
   for (let k = 0; k < ints.length; k++) c[ARGS + k] = ints[k];
   for (let k = 0; k < floats.length; k++) fctrl![FARGS + k] = floats[k];
   Atomics.store(c, DONE, 0);
   Atomics.add(c, GEN, 1);
   Atomics.notify(c, GEN);
-  runPart(w, c, fctrl!);
-  // The workers finish their last chunks at about the same time as this thread: poll.
+  runPart(w, c, fctrl!, 0);
+  // The workers finish their parts at about the same time as this thread: poll.
   for (let k = 0, since = 0; Atomics.load(c, DONE) < n - 1; k++) {
     if ((k & 0xfffff) === 0xfffff) {
       since ||= performance.now();

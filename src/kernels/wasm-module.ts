@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export interface KernelExports {
-  linear_forward(X: number, Wt: number, bias: number, Y: number, In: number, Out: number, r0: number, r1: number, act: number): void;
+  linear_forward(X: number, Wt: number, bias: number, Y: number, In: number, Out: number, r0: number, r1: number, act: number, i0: number, i1: number): void;
+  add_act(Y: number, P: number, n: number, act: number): void;
   linear_backward_weight(dY: number, X: number, dWt: number, B: number, In: number, Out: number, i0: number, i1: number): void;
   linear_backward_input(dY: number, Wt: number, dX: number, In: number, Out: number, r0: number, r1: number): void;
   bias_grad(dY: number, db: number, B: number, Out: number): void;
@@ -17,7 +18,7 @@ export interface KernelExports {
   sgd(p: number, g: number, v: number, n: number, lr: number, mu: number, nesterov: number): void;
   rmsprop(p: number, g: number, s: number, n: number, lr: number, rho: number, eps: number): void;
   adagrad(p: number, g: number, s: number, n: number, lr: number, eps: number): void;
-  gather(images: number, idx: number, start: number, B: number, D: number, scale: number, shift: number, out: number): void;
+  gather(images: number, idx: number, start: number, B: number, D: number, offset: number, divisor: number, out: number, j0: number, j1: number): void;
   relu_backward(a: number, g: number, n: number): void;
   mul_inplace(g: number, mask: number, n: number): void;
 }

@@ -6,8 +6,8 @@
  * TypeScript kernel instead.
  */
 import type { Kernels } from './index';
-import { OP_ADAM, OP_BACKWARD_INPUT, OP_BACKWARD_WEIGHT, OP_FORWARD } from './jobs';
-import { allocU8, inMemory, memory } from './memory';
+import { OP_ADAM, OP_BACKWARD_INPUT, OP_BACKWARD_WEIGHT, OP_FORWARD, OP_FORWARD_HALVES, OP_GATHER, part } from './jobs';
+import { allocF32, allocU8, inMemory, memory } from './memory';
 import { runJob } from './threads';
 import * as ts from './ts';
 import { builtFile, instantiateOver, MAX_ROWS, SCRATCH_BYTES, type KernelExports } from './wasm-module';
@@ -23,6 +23,13 @@ export function instantiate(file: string): KernelExports {
 }
 
 const all = (...a: ArrayBufferView[]) => a.every(inMemory);
+
+// Partial sums of a forward pass split by inputs (grown as needed, kept for reuse).
+let partial: Float32Array | null = null;
+function partialSums(n: number): Float32Array {
+  if (!partial || partial.length < n) partial = allocF32(n);
+  return partial;
+}
 const fits = (B: number, In: number) => B <= MAX_ROWS && In <= MAX_ROWS;
 
 export function wasmKernels(w: KernelExports): Kernels {
@@ -30,7 +37,17 @@ export function wasmKernels(w: KernelExports): Kernels {
     name: 'wasm',
     linearForward(X, Wt, bias, Y, B, In, Out, relu) {
       if (!all(X, Wt, bias, Y) || !fits(B, In)) return ts.linearForward(X, Wt, bias, Y, B, In, Out, relu);
-      runJob(w, OP_FORWARD, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, relu ? 1 : 0], B * In * Out);
+      if (In < 4 * B) {
+        runJob(w, OP_FORWARD, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, relu ? 1 : 0], B * In * Out);
+        return;
+      }
+      // W outweighs the batch: sum the inputs in two fixed halves, one per thread, so that
+      // each thread reads only its half of W, the half whose gradients it computes and updates
+      // (jobs.ts); then Y = act(Y + P). The halves are the same whatever the thread count.
+      const P = partialSums(B * Out);
+      const k = part(In, 1, 2)[0];
+      runJob(w, OP_FORWARD_HALVES, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, P.byteOffset, k], B * In * Out);
+      w.add_act(Y.byteOffset, P.byteOffset, B * Out, relu ? 1 : 0);
     },
     linearBackwardInput(dY, Wt, dX, B, In, Out) {
       if (!all(dY, Wt, dX)) return ts.linearBackwardInput(dY, Wt, dX, B, In, Out);
@@ -43,7 +60,7 @@ export function wasmKernels(w: KernelExports): Kernels {
     },
     gather(images, idx, start, B, D, scale, shift, out) {
       if (!all(images, idx, scale, shift, out)) return ts.gather(images, idx, start, B, D, scale, shift, out);
-      w.gather(images.byteOffset, idx.byteOffset, start, B, D, scale.byteOffset, shift.byteOffset, out.byteOffset);
+      runJob(w, OP_GATHER, [images.byteOffset, idx.byteOffset, start, B, D, scale.byteOffset, shift.byteOffset, out.byteOffset], 64 * B * D);
     },
     dropoutMask(state, x, mask, y, n, keep, scale) {
       if (!all(state, x, mask, y)) return ts.dropoutMask(state, x, mask, y, n, keep, scale);
@@ -71,9 +88,8 @@ export function wasmKernels(w: KernelExports): Kernels {
     },
     adam(p, g, m, v, lr, b1, b2, eps, c1, c2) {
       if (!all(p, g, m, v)) return ts.adam(p, g, m, v, lr, b1, b2, eps, c1, c2);
-      // Adam streams four arrays and does little arithmetic: memory-bound, it runs slower split
-      // across these two cores (measured), so it runs on this thread alone.
-      runJob(w, OP_ADAM, [p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, p.length], 0, [lr, b1, b2, eps, c1, c2]);
+      // split like the weight gradients, so each thread updates about the rows whose gradients it computed
+      runJob(w, OP_ADAM, [p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, p.length], 16 * p.length, [lr, b1, b2, eps, c1, c2]);
     },
   };
 }

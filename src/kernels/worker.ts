@@ -8,7 +8,7 @@ import { workerData } from 'node:worker_threads';
 import { CTRL_INTS, DONE, GEN, OP, OP_EXIT, runPart } from './jobs';
 import { instantiateOver } from './wasm-module';
 
-const { memory, wasmFile, ctrlOffset, scratch } = workerData as { memory: WebAssembly.Memory; wasmFile: string; ctrlOffset: number; scratch: number };
+const { memory, wasmFile, ctrlOffset, scratch, index } = workerData as { memory: WebAssembly.Memory; wasmFile: string; ctrlOffset: number; scratch: number; index: number };
 const w = instantiateOver(wasmFile, memory, scratch);
 const ctrl = new Int32Array(memory.buffer, ctrlOffset, CTRL_INTS);
 const f = new Float32Array(memory.buffer, ctrlOffset, CTRL_INTS);
@@ -29,6 +29,6 @@ for (;;) {
   }
   gen = Atomics.load(ctrl, GEN);
   if (ctrl[OP] === OP_EXIT) break;
-  runPart(w, ctrl, f);
+  runPart(w, ctrl, f, index);
   Atomics.add(ctrl, DONE, 1);
 }

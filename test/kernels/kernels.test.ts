@@ -132,7 +132,7 @@ describe('WebAssembly products split into row ranges', () => {
       const dX = allocF32(B * In);
       const dWt = allocF32(In * Out);
       for (let s = 0; s + 1 < splits.length; s++) {
-        w.linear_forward(X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, splits[s], splits[s + 1], 1);
+        w.linear_forward(X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, splits[s], splits[s + 1], 1, 0, In);
         w.linear_backward_input(dY.byteOffset, Wt.byteOffset, dX.byteOffset, In, Out, splits[s], splits[s + 1]);
       }
       const iSplits = splits.map((r) => Math.round((r / B) * In));

@@ -57,35 +57,52 @@ export function set_scratch(p: usize, bytes: usize): void {
 // 4-row tiles that load each weight once for four rows.
 const BIG_W_BYTES: u64 = 1 << 20;
 
-// ---- Y (B, Out) = act(X (B, In) · Wt (In, Out) + bias), rows b in [r0, r1) ----
-// act: 0 linear, 1 relu. Per element: c = bias; for i in order: c = c + x*w.
+// ---- Y (B, Out) = act(X (B, In) · Wt (In, Out) + bias), rows b in [r0, r1), inputs i in [i0, i1) ----
+// act: 0 linear, 1 relu; bias 0: none. Per element: c = bias; for i in order: c = c + x*w.
+// (Over a part of the inputs, the result is a partial sum: see add_act.)
 // Zero inputs are skipped (c + 0*w == c): MNIST pixels, ReLU and dropout give many.
 // Each row runs over its own list of non-zero inputs, 16 columns at a time in 4
 // accumulators. Not 8: V8 gives wasm 16 SIMD registers, and 8 accumulators plus
 // the weights loaded for them spill one accumulator to the stack, which puts a
 // store and a load in its dependency chain (measured 1.4x slower).
 
-export function linear_forward(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out: i32, r0: i32, r1: i32, act: i32): void {
+export function linear_forward(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out: i32, r0: i32, r1: i32, act: i32, i0: i32, i1: i32): void {
   const xs = <usize>In * F;
   const big = <u64>In * <u64>Out * F > BIG_W_BYTES;
-  const L = <usize>(In + 4) * 4; // one list, with room for nonzeros' overrun
+  const n = i1 - i0;
+  const L = <usize>(n + 4) * 4; // one list, with room for nonzeros' overrun
   const l0 = lists, l1 = l0 + L, l2 = l1 + L, l3 = l2 + L;
+  const X0 = X + <usize>i0 * F;
+  const W0 = Wt + <usize>i0 * <usize>Out * F;
   let b = r0;
   for (; b + 4 <= r1; b += 4) {
-    const xp = X + <usize>b * xs;
-    const n0 = nonzeros(xp, In, l0), n1 = nonzeros(xp + xs, In, l1), n2 = nonzeros(xp + 2 * xs, In, l2), n3 = nonzeros(xp + 3 * xs, In, l3);
-    if (big && n0 + n1 + n2 + n3 > 3 * In) {
-      forward_tile4(X, Wt, bias, Y, In, Out, b, act); // dense rows, W out of cache
+    const xp = X0 + <usize>b * xs;
+    const n0 = nonzeros(xp, n, l0), n1 = nonzeros(xp + xs, n, l1), n2 = nonzeros(xp + 2 * xs, n, l2), n3 = nonzeros(xp + 3 * xs, n, l3);
+    if (big && n0 + n1 + n2 + n3 > 3 * n) {
+      forward_tile4(xp, xs, n, W0, bias, Y, Out, b, act); // dense rows, W out of cache
       continue;
     }
-    forward_row(xp, Wt, bias, Y, Out, b, l0, n0, act);
-    forward_row(xp + xs, Wt, bias, Y, Out, b + 1, l1, n1, act);
-    forward_row(xp + 2 * xs, Wt, bias, Y, Out, b + 2, l2, n2, act);
-    forward_row(xp + 3 * xs, Wt, bias, Y, Out, b + 3, l3, n3, act);
+    forward_row(xp, W0, bias, Y, Out, b, l0, n0, act);
+    forward_row(xp + xs, W0, bias, Y, Out, b + 1, l1, n1, act);
+    forward_row(xp + 2 * xs, W0, bias, Y, Out, b + 2, l2, n2, act);
+    forward_row(xp + 3 * xs, W0, bias, Y, Out, b + 3, l3, n3, act);
   }
   for (; b < r1; b++) {
-    const xp = X + <usize>b * xs;
-    forward_row(xp, Wt, bias, Y, Out, b, l0, nonzeros(xp, In, l0), act);
+    const xp = X0 + <usize>b * xs;
+    forward_row(xp, W0, bias, Y, Out, b, l0, nonzeros(xp, n, l0), act);
+  }
+}
+
+/** Y = act(Y + P) over n elements: a partial sum over the rest of the inputs added, in that order. */
+export function add_act(Y: usize, P: usize, n: i32, act: i32): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k * F;
+    v128.store(Y + off, relu4(f32x4.add(v128.load(Y + off), v128.load(P + off)), act));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k * F;
+    store<f32>(Y + off, relu1(load<f32>(Y + off) + load<f32>(P + off), act));
   }
 }
 
@@ -143,15 +160,19 @@ function forward_row(xp0: usize, Wt: usize, bias: usize, Y: usize, Out: i32, b: 
   }
 }
 
-/** Rows b..b+3 over every input: each loaded weight feeds four rows (16 accumulators: they spill, but W comes from beyond L2 here). */
-function forward_tile4(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out: i32, b: i32, act: i32): void {
-  const xs = <usize>In * F;
+/**
+ * Rows b..b+3 over every one of n inputs (row b's at x0p, rows xs bytes apart): each loaded
+ * weight feeds four rows (16 accumulators: they spill, but W comes from beyond L2 here).
+ */
+function forward_tile4(x0p: usize, xs: usize, In: i32, Wt: usize, bias: usize, Y: usize, Out: i32, b: i32, act: i32): void {
   const ws = <usize>Out * F;
-  const x0p = X + <usize>b * xs;
   let o = 0;
   for (; o + 16 <= Out; o += 16) {
-    const bp = bias + <usize>o * F;
-    let c00 = v128.load(bp), c01 = v128.load(bp, 16), c02 = v128.load(bp, 32), c03 = v128.load(bp, 48);
+    let c00 = f32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
+    if (bias) {
+      const bp = bias + <usize>o * F;
+      c00 = v128.load(bp); c01 = v128.load(bp, 16); c02 = v128.load(bp, 32); c03 = v128.load(bp, 48);
+    }
     let c10 = c00, c11 = c01, c12 = c02, c13 = c03;
     let c20 = c00, c21 = c01, c22 = c02, c23 = c03;
     let c30 = c00, c31 = c01, c32 = c02, c33 = c03;
@@ -173,7 +194,7 @@ function forward_tile4(X: usize, Wt: usize, bias: usize, Y: usize, In: i32, Out:
   }
   for (; o < Out; o++) {
     // the last Out % 16 columns, one at a time
-    let c0 = load<f32>(bias + <usize>o * F);
+    let c0: f32 = bias ? load<f32>(bias + <usize>o * F) : 0;
     let c1 = c0, c2 = c0, c3 = c0;
     let wp = Wt + <usize>o * F;
     let xp = x0p;
@@ -478,12 +499,13 @@ export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1
 // ---- batches: out (B, D) = (images[idx[start + r]] (bytes) - offset) / divisor, per pixel ----
 // The normalization of data/normalize.ts as an affine map per pixel: the same
 // f32 operations as the TypeScript path, so both give identical batches.
-export function gather(images: usize, idx: usize, start: i32, B: i32, D: i32, offset: usize, divisor: usize, out: usize): void {
+// Pixels j in [j0, j1) of each row (threads split the pixels).
+export function gather(images: usize, idx: usize, start: i32, B: i32, D: i32, offset: usize, divisor: usize, out: usize, j0: i32, j1: i32): void {
   for (let r = 0; r < B; r++) {
     const src = images + <usize>load<u32>(idx + (<usize>(start + r) << 2)) * <usize>D;
     const dst = out + <usize>r * <usize>D * F;
-    let j = 0;
-    for (; j + 16 <= D; j += 16) {
+    let j = j0;
+    for (; j + 16 <= j1; j += 16) {
       const bytes = v128.load(src + <usize>j);
       const lo = i16x8.extend_low_i8x16_u(bytes);
       const hi = i16x8.extend_high_i8x16_u(bytes);
@@ -499,7 +521,7 @@ export function gather(images: usize, idx: usize, start: i32, B: i32, D: i32, of
       v128.store(o, f32x4.div(f32x4.sub(q2, v128.load(op, 32)), v128.load(dp, 32)), 32);
       v128.store(o, f32x4.div(f32x4.sub(q3, v128.load(op, 48)), v128.load(dp, 48)), 48);
     }
-    for (; j < D; j++) {
+    for (; j < j1; j++) {
       const v = <f32>load<u8>(src + <usize>j);
       store<f32>(dst + <usize>j * F, (v - load<f32>(offset + <usize>j * F)) / load<f32>(divisor + <usize>j * F));
     }
