@@ -70,9 +70,9 @@ export class Normalizer {
     }
   }
 
-  /** out[r*D + j] = normalize(images[idx[start + r]*D + j]) for r < B. */
-  gather(images: Uint8Array, idx: Uint32Array, start: number, B: number, out: Float32Array): void {
-    kernels.gather(images, idx, start, B, this.D, this.offset, this.divisor, out);
+  /** out[r*D + j] = normalize(images[idx[start + r]*D + j]) for r < B; then starts loading the `ahead` images after them. */
+  gather(images: Uint8Array, idx: Uint32Array, start: number, B: number, out: Float32Array, ahead = 0): void {
+    kernels.gather(images, idx, start, B, this.D, this.offset, this.divisor, out, ahead);
   }
 
   /** Normalizes one raw image (for predict). */

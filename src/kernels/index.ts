@@ -16,8 +16,11 @@ export interface Kernels {
   linearBackwardInput(dY: Float32Array, Wt: Float32Array, dX: Float32Array, B: number, In: number, Out: number): void;
   /** dWt (In, Out) = Xᵀ · dY; db (Out) = Σ_b dY, overwriting: a backward pass sets its gradients, so no zeroing pass is needed */
   linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number): void;
-  /** out (B, D) = (images[idx[start + r]] - offset) / divisor, per pixel, in f32 (a batch, normalized) */
-  gather(images: Uint8Array, idx: Uint32Array, start: number, B: number, D: number, offset: Float32Array, divisor: Float32Array, out: Float32Array): void;
+  /**
+   * out (B, D) = (images[idx[start + r]] - offset) / divisor, per pixel, in f32 (a batch, normalized);
+   * then starts loading the `ahead` images after it from memory (the next batch), where a backend can.
+   */
+  gather(images: Uint8Array, idx: Uint32Array, start: number, B: number, D: number, offset: Float32Array, divisor: Float32Array, out: Float32Array, ahead?: number): void;
   /** Inverted dropout: draws masks from a 4-lane xoshiro128** state (Rng4's 16 words), y = x * mask (see ts.ts) */
   dropoutMask(state: Uint32Array, x: Float32Array, mask: Float32Array, y: Float32Array, n: number, keep: number, scale: number): void;
   /** g = a > 0 ? g : 0 */

@@ -6,9 +6,9 @@
  */
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ARGS, CTRL_INTS, DONE, FARGS, GEN, OP, OP_EXIT, PARTS, runPart } from './jobs';
+import { ARGS, BOUNDS, CTRL_INTS, DONE, FARGS, GEN, MAX_THREADS, OP, OP_EXIT, PARTS, runPart, TIMES } from './jobs';
 import { allocF32, allocU8, memory } from './memory';
-import { builtFile, SCRATCH_BYTES, type KernelExports } from './wasm-module';
+import { builtFile, compiled, SCRATCH_BYTES, type KernelExports } from './wasm-module';
 
 // Below this many multiply-adds a product is not worth splitting (measured: the
 // 128x64 and 64x10 layers of W gain nothing from a second thread).
@@ -29,7 +29,9 @@ export function threadCount(): number {
 /** Starts (or stops) workers so that n threads take part in each large product. */
 export function setThreads(n: number, wasmFile: string): void {
   stopWorkers();
+  speeds.clear();
   if (n <= 1) return;
+  if (n > MAX_THREADS + 1) throw new Error(`--threads: at most ${MAX_THREADS + 1}`);
   const block = allocF32(CTRL_INTS);
   ctrl = new Int32Array(block.buffer, block.byteOffset, CTRL_INTS);
   fctrl = block;
@@ -37,7 +39,7 @@ export function setThreads(n: number, wasmFile: string): void {
   if (!file) throw new Error('dist/kernels/worker.js is not built (run npm ci)');
   for (let i = 1; i < n; i++) {
     const scratch = allocU8(SCRATCH_BYTES).byteOffset; // each thread its own
-    const w = new Worker(file, { workerData: { memory, wasmFile, ctrlOffset: block.byteOffset, scratch, index: i } });
+    const w = new Worker(file, { workerData: { memory, wasmModule: compiled(wasmFile), ctrlOffset: block.byteOffset, scratch, index: i } });
     w.unref(); // an idle pool must not keep the program alive
     workers.push(w);
   }
@@ -55,20 +57,25 @@ export function stopWorkers(): void {
 
 /**
  * Runs a job over all threads (or just this one when it is small), returning when every part is done.
- * ints are the job's integer arguments (see jobs.ts for each op's layout); floats its float ones.
+ * ints are the job's integer arguments (see jobs.ts for each op's layout); floats its float ones;
+ * rows what its parts split (0: the op splits itself).
  */
-export function runJob(w: KernelExports, op: number, ints: number[], work: number, floats: number[] = []): void {
+export function runJob(w: KernelExports, op: number, ints: number[], work: number, rows: number, floats: number[] = []): void {
   const c = ctrl;
   const n = workers.length + 1;
   if (!c || n === 1 || work < MIN_SPLIT_WORK) {
     const solo = soloBlock();
     solo.ctrl[OP] = op;
     solo.ctrl[PARTS] = 1;
+    solo.ctrl[BOUNDS] = 0;
+    solo.ctrl[BOUNDS + 1] = rows;
     for (let k = 0; k < ints.length; k++) solo.ctrl[ARGS + k] = ints[k];
     for (let k = 0; k < floats.length; k++) solo.f[FARGS + k] = floats[k];
     runPart(w, solo.ctrl, solo.f, 0);
     return;
   }
+  const speed = balance(op, rows, n);
+  setBounds(c, speed, rows, n);
   c[OP] = op;
   c[PARTS] = n;
   for (let k = 0; k < ints.length; k++) c[ARGS + k] = ints[k];
@@ -76,13 +83,54 @@ export function runJob(w: KernelExports, op: number, ints: number[], work: numbe
   Atomics.store(c, DONE, 0);
   Atomics.add(c, GEN, 1);
   Atomics.notify(c, GEN);
+  const t0 = performance.now();
   runPart(w, c, fctrl!, 0);
+  fctrl![TIMES] = performance.now() - t0;
   // The workers finish their parts at about the same time as this thread: poll.
   for (let k = 0, since = 0; Atomics.load(c, DONE) < n - 1; k++) {
     if ((k & 0xfffff) === 0xfffff) {
       since ||= performance.now();
       if (performance.now() - since > WORKER_TIMEOUT_MS) throw new Error('a kernel worker thread stopped responding; run with --threads 1');
     }
+  }
+  if (rows > 0) learn(speed, c, fctrl!, n);
+}
+
+// ---- balance: parts sized by each thread's measured speed ----
+// The two vCPUs of these machines do not run at the same speed (measured: the
+// same kernel ran 20-28% slower on one of them, alone on the machine), and
+// which thread lands on which is up to the OS. So each kind of job (op and row
+// count) keeps a running estimate of each thread's rows per millisecond, and
+// cuts its rows in proportion. Moving a boundary never changes a result.
+
+const speeds = new Map<string, Float64Array>();
+
+function balance(op: number, rows: number, n: number): Float64Array {
+  const key = `${op}:${rows}`;
+  let s = speeds.get(key);
+  if (!s || s.length !== n) speeds.set(key, (s = new Float64Array(n).fill(1)));
+  return s;
+}
+
+/** Bounds in proportion to speed, on multiples of 4 rows (the kernels' tiles: a split never cuts one). */
+function setBounds(c: Int32Array, speed: Float64Array, rows: number, n: number): void {
+  let total = 0;
+  for (let t = 0; t < n; t++) total += speed[t];
+  let acc = 0;
+  c[BOUNDS] = 0;
+  for (let t = 1; t < n; t++) {
+    acc += speed[t - 1];
+    const b = Math.round((rows * acc) / total / 4) * 4;
+    c[BOUNDS + t] = Math.min(rows, Math.max(c[BOUNDS + t - 1], b));
+  }
+  c[BOUNDS + n] = rows;
+}
+
+function learn(speed: Float64Array, c: Int32Array, f: Float32Array, n: number): void {
+  for (let t = 0; t < n; t++) {
+    const r = c[BOUNDS + t + 1] - c[BOUNDS + t];
+    const ms = f[TIMES + t];
+    if (r > 0 && ms > 0) speed[t] = 0.9 * speed[t] + 0.1 * (r / ms);
   }
 }
 

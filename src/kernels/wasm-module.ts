@@ -18,7 +18,7 @@ export interface KernelExports {
   sgd(p: number, g: number, v: number, n: number, lr: number, mu: number, nesterov: number): void;
   rmsprop(p: number, g: number, s: number, n: number, lr: number, rho: number, eps: number): void;
   adagrad(p: number, g: number, s: number, n: number, lr: number, eps: number): void;
-  gather(images: number, idx: number, start: number, B: number, D: number, offset: number, divisor: number, out: number, j0: number, j1: number): void;
+  gather(images: number, idx: number, start: number, B: number, D: number, offset: number, divisor: number, out: number, j0: number, j1: number, ahead: number): void;
   relu_backward(a: number, g: number, n: number): void;
   mul_inplace(g: number, mask: number, n: number): void;
 }
@@ -36,9 +36,21 @@ export function builtFile(name: string): string | null {
   return null;
 }
 
+const modules = new Map<string, WebAssembly.Module>();
+/**
+ * The compiled module for a file, once per thread. Workers get this same object (it
+ * crosses threads without recompiling), so they share the code V8 optimizes as it runs
+ * instead of each starting again from the baseline compiler's.
+ */
+export function compiled(file: string): WebAssembly.Module {
+  let m = modules.get(file);
+  if (!m) modules.set(file, (m = new WebAssembly.Module(fs.readFileSync(file))));
+  return m;
+}
+
 /** An instance over `memory`, with its own scratch area at `scratch` (SCRATCH_BYTES long). */
-export function instantiateOver(file: string, memory: WebAssembly.Memory, scratch: number): KernelExports {
-  const module = new WebAssembly.Module(fs.readFileSync(file));
+export function instantiateOver(file: string | WebAssembly.Module, memory: WebAssembly.Memory, scratch: number): KernelExports {
+  const module = typeof file === 'string' ? compiled(file) : file;
   const instance = new WebAssembly.Instance(module, {
     env: {
       memory,

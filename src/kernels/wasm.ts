@@ -38,7 +38,7 @@ export function wasmKernels(w: KernelExports): Kernels {
     linearForward(X, Wt, bias, Y, B, In, Out, relu) {
       if (!all(X, Wt, bias, Y) || !fits(B, In)) return ts.linearForward(X, Wt, bias, Y, B, In, Out, relu);
       if (In < 4 * B) {
-        runJob(w, OP_FORWARD, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, relu ? 1 : 0], B * In * Out);
+        runJob(w, OP_FORWARD, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, relu ? 1 : 0], B * In * Out, B);
         return;
       }
       // W outweighs the batch: sum the inputs in two fixed halves, one per thread, so that
@@ -46,21 +46,21 @@ export function wasmKernels(w: KernelExports): Kernels {
       // (jobs.ts); then Y = act(Y + P). The halves are the same whatever the thread count.
       const P = partialSums(B * Out);
       const k = part(In, 1, 2)[0];
-      runJob(w, OP_FORWARD_HALVES, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, P.byteOffset, k], B * In * Out);
+      runJob(w, OP_FORWARD_HALVES, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, P.byteOffset, k], B * In * Out, 0);
       w.add_act(Y.byteOffset, P.byteOffset, B * Out, relu ? 1 : 0);
     },
     linearBackwardInput(dY, Wt, dX, B, In, Out) {
       if (!all(dY, Wt, dX)) return ts.linearBackwardInput(dY, Wt, dX, B, In, Out);
-      runJob(w, OP_BACKWARD_INPUT, [dY.byteOffset, Wt.byteOffset, dX.byteOffset, In, Out, B], B * In * Out);
+      runJob(w, OP_BACKWARD_INPUT, [dY.byteOffset, Wt.byteOffset, dX.byteOffset, In, Out, B], B * In * Out, B);
     },
     linearBackwardWeight(dY, X, dWt, db, B, In, Out) {
       if (!all(dY, X, dWt, db) || !fits(B, In)) return ts.linearBackwardWeight(dY, X, dWt, db, B, In, Out);
-      runJob(w, OP_BACKWARD_WEIGHT, [dY.byteOffset, X.byteOffset, dWt.byteOffset, B, In, Out], B * In * Out);
+      runJob(w, OP_BACKWARD_WEIGHT, [dY.byteOffset, X.byteOffset, dWt.byteOffset, B, In, Out], B * In * Out, In);
       w.bias_grad(dY.byteOffset, db.byteOffset, B, Out);
     },
-    gather(images, idx, start, B, D, scale, shift, out) {
+    gather(images, idx, start, B, D, scale, shift, out, ahead = 0) {
       if (!all(images, idx, scale, shift, out)) return ts.gather(images, idx, start, B, D, scale, shift, out);
-      runJob(w, OP_GATHER, [images.byteOffset, idx.byteOffset, start, B, D, scale.byteOffset, shift.byteOffset, out.byteOffset], 64 * B * D);
+      runJob(w, OP_GATHER, [images.byteOffset, idx.byteOffset, start, B, D, scale.byteOffset, shift.byteOffset, out.byteOffset, ahead], 64 * B * D, D);
     },
     dropoutMask(state, x, mask, y, n, keep, scale) {
       if (!all(state, x, mask, y)) return ts.dropoutMask(state, x, mask, y, n, keep, scale);
@@ -89,7 +89,7 @@ export function wasmKernels(w: KernelExports): Kernels {
     adam(p, g, m, v, lr, b1, b2, eps, c1, c2) {
       if (!all(p, g, m, v)) return ts.adam(p, g, m, v, lr, b1, b2, eps, c1, c2);
       // split like the weight gradients, so each thread updates about the rows whose gradients it computed
-      runJob(w, OP_ADAM, [p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, p.length], 16 * p.length, [lr, b1, b2, eps, c1, c2]);
+      runJob(w, OP_ADAM, [p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, p.length], 16 * p.length, p.length, [lr, b1, b2, eps, c1, c2]);
     },
   };
 }

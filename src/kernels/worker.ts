@@ -5,11 +5,11 @@
  * while training and a sleep/wake costs about as much as a small product.
  */
 import { workerData } from 'node:worker_threads';
-import { CTRL_INTS, DONE, GEN, OP, OP_EXIT, runPart } from './jobs';
+import { CTRL_INTS, DONE, GEN, OP, OP_EXIT, runPart, TIMES } from './jobs';
 import { instantiateOver } from './wasm-module';
 
-const { memory, wasmFile, ctrlOffset, scratch, index } = workerData as { memory: WebAssembly.Memory; wasmFile: string; ctrlOffset: number; scratch: number; index: number };
-const w = instantiateOver(wasmFile, memory, scratch);
+const { memory, wasmModule, ctrlOffset, scratch, index } = workerData as { memory: WebAssembly.Memory; wasmModule: WebAssembly.Module; ctrlOffset: number; scratch: number; index: number };
+const w = instantiateOver(wasmModule, memory, scratch);
 const ctrl = new Int32Array(memory.buffer, ctrlOffset, CTRL_INTS);
 const f = new Float32Array(memory.buffer, ctrlOffset, CTRL_INTS);
 // Poll this long for the next job before sleeping: while training, jobs come
@@ -29,6 +29,8 @@ for (;;) {
   }
   gen = Atomics.load(ctrl, GEN);
   if (ctrl[OP] === OP_EXIT) break;
+  const t0 = performance.now();
   runPart(w, ctrl, f, index);
+  f[TIMES + index] = performance.now() - t0; // for the balance (threads.ts)
   Atomics.add(ctrl, DONE, 1);
 }

@@ -80,7 +80,7 @@ export class Trainer {
         const B = Math.min(opts.batchSize, n - start);
         const x = xBufs.get(B);
         const labels = labelBufs.get(B);
-        norm.gather(ds.images, order, start, B, x);
+        norm.gather(ds.images, order, start, B, x, Math.min(opts.batchSize, n - start - B));
         for (let r = 0; r < B; r++) labels[r] = ds.labels[order[start + r]];
 
         const p = model.forward(x, B, true);
