@@ -52,10 +52,12 @@ export function runPart(w: KernelExports, ctrl: Int32Array, f: Float32Array, ind
       return;
     }
     case OP_FORWARD_HALVES: {
-      // (no rows: fixed halves) inputs [0, k) into Y with the bias, inputs [k, In) into the
-      // partial sums P; thread t takes halves h with h % count == t
-      if (index === 0) w.linear_forward(a(0), a(1), a(2), a(3), a(4), a(5), 0, a(6), 0, 0, a(8));
-      if (index === 1 % count) w.linear_forward(a(0), a(1), 0, a(7), a(4), a(5), 0, a(6), 0, a(8), a(4));
+      // 2B rows: row u < B is row u of inputs [0, k) into Y, with the bias; row u >= B is
+      // row u - B of inputs [k, In) into the partial sums P. With equal parts, thread 0
+      // takes the first half of the inputs and thread 1 the second.
+      const B = a(6);
+      if (r0 < Math.min(r1, B)) w.linear_forward(a(0), a(1), a(2), a(3), a(4), a(5), r0, Math.min(r1, B), 0, 0, a(8));
+      if (Math.max(r0, B) < r1) w.linear_forward(a(0), a(1), 0, a(7), a(4), a(5), Math.max(r0, B) - B, r1 - B, 0, a(8), a(4));
       return;
     }
     case OP_BACKWARD_INPUT: {

@@ -58,7 +58,7 @@ export function stopWorkers(): void {
 /**
  * Runs a job over all threads (or just this one when it is small), returning when every part is done.
  * ints are the job's integer arguments (see jobs.ts for each op's layout); floats its float ones;
- * rows what its parts split (0: the op splits itself).
+ * rows what its parts split.
  */
 export function runJob(w: KernelExports, op: number, ints: number[], work: number, rows: number, floats: number[] = []): void {
   const c = ctrl;

@@ -41,12 +41,13 @@ export function wasmKernels(w: KernelExports): Kernels {
         runJob(w, OP_FORWARD, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, relu ? 1 : 0], B * In * Out, B);
         return;
       }
-      // W outweighs the batch: sum the inputs in two fixed halves, one per thread, so that
-      // each thread reads only its half of W, the half whose gradients it computes and updates
-      // (jobs.ts); then Y = act(Y + P). The halves are the same whatever the thread count.
+      // W outweighs the batch: sum the inputs in two fixed halves, about one per thread, so
+      // that each thread reads mostly its half of W, the half whose gradients it computes and
+      // updates (jobs.ts); then Y = act(Y + P). The halves are the same whatever the thread
+      // count, so the results are too.
       const P = partialSums(B * Out);
       const k = part(In, 1, 2)[0];
-      runJob(w, OP_FORWARD_HALVES, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, P.byteOffset, k], B * In * Out, 0);
+      runJob(w, OP_FORWARD_HALVES, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, P.byteOffset, k], B * In * Out, 2 * B);
       w.add_act(Y.byteOffset, P.byteOffset, B * Out, relu ? 1 : 0);
     },
     linearBackwardInput(dY, Wt, dX, B, In, Out) {
