@@ -112,18 +112,27 @@ function balance(op: number, rows: number, n: number): Float64Array {
   return s;
 }
 
-/** Bounds in proportion to speed, on multiples of 4 rows (the kernels' tiles: a split never cuts one). */
 function setBounds(c: Int32Array, speed: Float64Array, rows: number, n: number): void {
+  const b = boundsFor(speed, rows);
+  for (let t = 0; t <= n; t++) c[BOUNDS + t] = b[t];
+}
+
+/**
+ * Where each thread's rows start (and, last, `rows`): in proportion to its speed, on
+ * multiples of 4 rows (the kernels' tiles: a split never cuts one).
+ */
+export function boundsFor(speed: ArrayLike<number>, rows: number): number[] {
+  const n = speed.length;
   let total = 0;
   for (let t = 0; t < n; t++) total += speed[t];
+  const b = [0];
   let acc = 0;
-  c[BOUNDS] = 0;
   for (let t = 1; t < n; t++) {
     acc += speed[t - 1];
-    const b = Math.round((rows * acc) / total / 4) * 4;
-    c[BOUNDS + t] = Math.min(rows, Math.max(c[BOUNDS + t - 1], b));
+    b.push(Math.min(rows, Math.max(b[t - 1], Math.round((rows * acc) / total / 4) * 4)));
   }
-  c[BOUNDS + n] = rows;
+  b.push(rows);
+  return b;
 }
 
 function learn(speed: Float64Array, c: Int32Array, f: Float32Array, n: number): void {

@@ -8,6 +8,7 @@ import { BACKEND_NAMES, loadWasm, type Kernels } from '../../src/kernels';
 import { allocF32, inMemory } from '../../src/kernels/memory';
 import * as naive from '../../src/kernels/naive';
 import * as ts from '../../src/kernels/ts';
+import { boundsFor } from '../../src/kernels/threads';
 import { instantiate, wasmPath } from '../../src/kernels/wasm';
 import { randomArray } from '../helpers/gradcheck';
 import { Rng, Rng4 } from '../../src/util/rng';
@@ -196,5 +197,24 @@ describe('dropout masks: WebAssembly draws exactly what TypeScript draws', () =>
     expect(a).toEqual(b);
     const kept = a.mask.filter((m) => m !== 0).length;
     expect(Math.abs(kept - 0.8 * n)).toBeLessThan(4 * Math.sqrt(n * 0.8 * 0.2));
+  });
+});
+
+describe('thread parts sized by speed', () => {
+  it('cover every row once, on multiples of 4, in proportion to speed', () => {
+    expect(boundsFor([1, 1], 784)).toEqual([0, 392, 784]);
+    expect(boundsFor([3, 1], 784)).toEqual([0, 588, 784]);
+    expect(boundsFor([1, 1, 1], 64)).toEqual([0, 20, 44, 64]);
+    expect(boundsFor([1, 1], 3)).toEqual([0, 0, 3]); // fewer rows than a tile: one thread takes them
+    expect(boundsFor([1], 10)).toEqual([0, 10]);
+    for (const [speeds, rows] of [[[5, 0.1, 2], 1001], [[1e-9, 1], 128], [[1, 2, 3, 4], 4]] as Array<[number[], number]>) {
+      const b = boundsFor(speeds, rows);
+      expect(b[0]).toBe(0);
+      expect(b[b.length - 1]).toBe(rows);
+      for (let t = 1; t < b.length; t++) {
+        expect(b[t]).toBeGreaterThanOrEqual(b[t - 1]);
+        if (t < b.length - 1) expect(b[t] % 4).toBe(0);
+      }
+    }
   });
 });
