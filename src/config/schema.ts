@@ -16,7 +16,7 @@ const dense = z.strictObject({
   type: z.literal('dense'),
   units: count,
   activation: z.enum(ACTIVATIONS).default('linear'),
-  alpha: z.number().min(0).lt(1).optional(), // leaky_relu slope; 0.01 when not given
+  alpha: z.number().min(0).optional(), // leaky_relu: slope below 0 (default 0.01, below 1); elu: saturation (default 1, above 0)
 });
 
 const dropout = z.strictObject({
@@ -115,6 +115,12 @@ export const configSchema = z
     if (layers.length === 0) return; // already reported: at least one layer
     const last = layers[layers.length - 1];
     layers.forEach((l, i) => {
+      if (l.type === 'dense' && l.alpha !== undefined) {
+        const at = ['model', 'layers', i, 'alpha'];
+        if (l.activation === 'leaky_relu' && !(l.alpha < 1)) ctx.addIssue({ code: 'custom', path: at, message: `expected a leaky_relu slope in [0, 1); got ${l.alpha}` });
+        else if (l.activation === 'elu' && !(l.alpha > 0)) ctx.addIssue({ code: 'custom', path: at, message: `expected an elu alpha above 0; got ${l.alpha}` });
+        else if (l.activation !== 'leaky_relu' && l.activation !== 'elu') ctx.addIssue({ code: 'custom', path: at, message: `alpha applies to leaky_relu and elu only; this layer's activation is ${l.activation}` });
+      }
       if (l.type === 'dense' && l.activation === 'softmax' && i !== layers.length - 1) {
         ctx.addIssue({ code: 'custom', path: ['model', 'layers', i, 'activation'], message: 'softmax is only allowed on the last layer (it turns the outputs into class probabilities)' });
       }

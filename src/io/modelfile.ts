@@ -63,7 +63,7 @@ function checkModelConfig(path: string, v: unknown): ModelConfig {
     if (l.type === 'dense') {
       if (!isCount(l.units)) bad(`${at}.units`, 'expected a whole number >= 1');
       if (!(ACTIVATIONS as readonly unknown[]).includes(l.activation)) bad(`${at}.activation`, `expected one of ${ACTIVATIONS.join(', ')}`);
-      if (l.alpha !== undefined && (!isNum(l.alpha) || l.alpha < 0 || l.alpha >= 1)) bad(`${at}.alpha`, 'expected a number in [0, 1)');
+      if (l.alpha !== undefined && (!isNum(l.alpha) || l.alpha < 0 || (l.activation === 'leaky_relu' && l.alpha >= 1))) bad(`${at}.alpha`, 'expected a number >= 0 (below 1 for leaky_relu)');
     } else if (l.type === 'dropout') {
       if (!isNum(l.rate) || l.rate < 0 || l.rate >= 1) bad(`${at}.rate`, 'expected a number in [0, 1)');
     } else bad(`${at}.type`, 'expected dense or dropout');

@@ -5,11 +5,16 @@
  */
 import { kernels } from '../kernels';
 
-export const ACTIVATIONS = ['linear', 'relu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax'] as const;
+export const ACTIVATIONS = ['linear', 'relu', 'leaky_relu', 'elu', 'sigmoid', 'tanh', 'softmax'] as const;
 export type ActivationName = (typeof ACTIVATIONS)[number];
 
 export interface ActivationOptions {
-  alpha: number; // leaky_relu slope for z < 0
+  alpha: number; // leaky_relu: the slope for z < 0; elu: the negative saturation value (-alpha)
+}
+
+/** alpha when a config does not give one: 0.01 for leaky_relu (PyTorch's), 1 for elu (Clevert et al. 2016). */
+export function defaultAlpha(name: ActivationName): number {
+  return name === 'elu' ? 1 : 0.01;
 }
 
 /** a = f(z) in place over (B, N). */
@@ -24,6 +29,12 @@ export function activationForward(name: ActivationName, z: Float32Array, B: numb
     case 'leaky_relu': {
       const alpha = opts.alpha;
       for (let i = 0; i < len; i++) if (z[i] < 0) z[i] *= alpha;
+      return;
+    }
+    case 'elu': {
+      // z for z > 0, alpha (e^z - 1) below: smooth at 0 when alpha = 1, and saturating at -alpha
+      const alpha = opts.alpha;
+      for (let i = 0; i < len; i++) if (z[i] < 0) z[i] = alpha * Math.expm1(z[i]);
       return;
     }
     case 'sigmoid':
@@ -63,6 +74,12 @@ export function activationBackward(name: ActivationName, a: Float32Array, g: Flo
       // a > 0 exactly when z > 0, because alpha >= 0 (at z = 0 the slope is alpha, as in PyTorch)
       const alpha = opts.alpha;
       for (let i = 0; i < len; i++) if (!(a[i] > 0)) g[i] *= alpha;
+      return;
+    }
+    case 'elu': {
+      // for z <= 0, d/dz alpha (e^z - 1) = alpha e^z = a + alpha (at z = 0 the slope is alpha, as in PyTorch)
+      const alpha = opts.alpha;
+      for (let i = 0; i < len; i++) if (!(a[i] > 0)) g[i] *= a[i] + alpha;
       return;
     }
     case 'sigmoid':

@@ -5,7 +5,7 @@
  */
 import type { ModelConfig } from '../config/schema';
 import { Rng, Rng4 } from '../util/rng';
-import type { ActivationName } from './activations';
+import { defaultAlpha, type ActivationName } from './activations';
 import { Dense } from './dense';
 import { Dropout } from './dropout';
 import { initWeights } from './init';
@@ -24,7 +24,7 @@ export class Model {
     let width = inDim;
     config.layers.forEach((l, i) => {
       if (l.type === 'dense') {
-        this.layers.push(new Dense(i, width, l.units, l.activation, { alpha: l.alpha ?? 0.01 }));
+        this.layers.push(new Dense(i, width, l.units, l.activation, { alpha: l.alpha ?? defaultAlpha(l.activation) }));
         width = l.units;
       } else {
         this.layers.push(new Dropout(i, width, l.rate, dropoutRng));

@@ -332,8 +332,13 @@ describe('validation messages', () => {
     });
     it('activation', () => {
       expect(resolveError((c) => (c.model.layers[0].activation = 'relu6'))).toBe(
-        `${FILE}: model.layers[0].activation: expected one of linear, relu, leaky_relu, sigmoid, tanh, softmax; got "relu6"`,
+        `${FILE}: model.layers[0].activation: expected one of linear, relu, leaky_relu, elu, sigmoid, tanh, softmax; got "relu6"`,
       );
+    });
+    it('alpha: per activation', () => {
+      expect(resolveError((c) => Object.assign(c.model.layers[0], { activation: 'leaky_relu', alpha: 1.5 }))).toBe(`${FILE}: model.layers[0].alpha: expected a leaky_relu slope in [0, 1); got 1.5`);
+      expect(resolveError((c) => Object.assign(c.model.layers[0], { activation: 'elu', alpha: 0 }))).toBe(`${FILE}: model.layers[0].alpha: expected an elu alpha above 0; got 0`);
+      expect(resolveError((c) => Object.assign(c.model.layers[0], { activation: 'tanh', alpha: 0.5 }))).toBe(`${FILE}: model.layers[0].alpha: alpha applies to leaky_relu and elu only; this layer's activation is tanh`);
     });
     it('loss', () => {
       expect(resolveError((c) => (c.training = { loss: 'ce' }))).toBe(`${FILE}: training.loss: expected one of cross_entropy, mse, binary_cross_entropy; got "ce"`);

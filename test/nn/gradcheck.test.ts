@@ -3,7 +3,7 @@
  * |a - n| <= 2e-4 + 2e-2 max(|a|, |n|), central differences with h = 1e-3).
  */
 import { describe, expect, it } from 'vitest';
-import { ACTIVATIONS, type ActivationName } from '../../src/nn/activations';
+import { ACTIVATIONS, activationForward, defaultAlpha, type ActivationName } from '../../src/nn/activations';
 import { Dense } from '../../src/nn/dense';
 import { Dropout } from '../../src/nn/dropout';
 import { LOSSES, makeLoss } from '../../src/nn/losses';
@@ -134,6 +134,7 @@ describe('Whole model backward', () => {
     ['tanh', 'mse', 'softmax'],
     ['sigmoid', 'binary_cross_entropy', 'sigmoid'],
     ['leaky_relu', 'cross_entropy', 'softmax'],
+    ['elu', 'cross_entropy', 'softmax'],
   ];
   for (const [hidden, lossName, out] of cases) {
     it(`${hidden} hidden layers, dropout, ${lossName}: every parameter's gradient matches`, () => {
@@ -204,5 +205,20 @@ describe('L1/L2 penalties', () => {
     const w = params.get('w').data;
     const expected = Array.from(w).reduce((a, v) => a + 0.01 * Math.abs(v) + 0.05 * v * v, 0);
     expect(f()).toBeCloseTo(expected, 6);
+  });
+});
+
+describe('ELU', () => {
+  it('is z above 0 and alpha (e^z - 1) below, with the alpha of the layer', () => {
+    const z = Float32Array.of(2, 0, -1, -30);
+    activationForward('elu', z, 1, 4, { alpha: 1 });
+    expect(Array.from(z)).toEqual([2, 0, Math.fround(Math.exp(-1) - 1), Math.fround(Math.expm1(-30))]);
+    const y = Float32Array.of(-1);
+    activationForward('elu', y, 1, 1, { alpha: 0.5 });
+    expect(y[0]).toBeCloseTo(0.5 * (Math.exp(-1) - 1), 7);
+  });
+  it('defaults alpha to 1 (and leaky_relu to 0.01)', () => {
+    expect(defaultAlpha('elu')).toBe(1);
+    expect(defaultAlpha('leaky_relu')).toBe(0.01);
   });
 });
