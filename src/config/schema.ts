@@ -71,6 +71,14 @@ const reduceLROnPlateau = z.strictObject({
   minLr: z.number().min(0).default(1e-6),
 });
 
+const warmupEpochs = z.number().int().min(0).default(0); // linear warmup in front of the schedule
+const schedule = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('constant'), warmupEpochs }),
+  z.strictObject({ type: z.literal('step'), stepSize: count, gamma: z.number().gt(0).max(1).default(0.1), warmupEpochs }),
+  z.strictObject({ type: z.literal('exponential'), gamma: z.number().gt(0).max(1), warmupEpochs }),
+  z.strictObject({ type: z.literal('cosine'), minLr: z.number().min(0).default(0), warmupEpochs }),
+]);
+
 const ratio = z.number().min(0).max(1);
 
 export const configSchema = z
@@ -101,6 +109,7 @@ export const configSchema = z
         l2: z.number().min(0).default(0),
         earlyStopping: z.union([z.literal(false), earlyStopping]).prefault({}),
         reduceLROnPlateau: z.union([z.literal(false), reduceLROnPlateau]).default(false),
+        schedule: schedule.prefault({ type: 'constant' }),
       })
       .prefault({}),
   })

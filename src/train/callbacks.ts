@@ -26,7 +26,8 @@ export interface BatchInfo {
 
 /** What a callback may change in the running trainer. */
 export interface TrainerControl {
-  lr: number; // the learning rate of the coming epochs
+  lr: number; // the learning rate of the coming epoch
+  scale: number; // what reduce-on-plateau has multiplied the schedule's rate by so far (1 until then)
 }
 
 export interface Callback {
@@ -107,7 +108,9 @@ export class ReduceLROnPlateau implements Callback {
       return;
     }
     if (++this.wait >= Math.max(1, this.opts.patience)) {
-      control.lr = Math.max(control.lr * this.opts.factor, this.opts.minLr);
+      const lr = Math.max(control.lr * this.opts.factor, this.opts.minLr);
+      control.scale *= lr / control.lr; // the schedule's later rates are lowered alike
+      control.lr = lr;
       this.wait = 0;
     }
   }

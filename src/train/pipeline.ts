@@ -55,6 +55,7 @@ export async function runTraining(cfg: Config, data: PreparedData, callbacks: Ca
       epochs: cfg.training.epochs,
       batchSize: cfg.training.batchSize,
       learningRate: cfg.training.optimizer.learningRate,
+      schedule: cfg.training.schedule,
       l1: cfg.training.l1,
       l2: cfg.training.l2,
       seed: cfg.seed,

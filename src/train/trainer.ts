@@ -15,11 +15,13 @@ import type { BatchInfo, Callback, EpochLog, TrainerControl } from './callbacks'
 import { evaluate } from './evaluate';
 import { argmaxRow } from './metrics';
 import { addPenalties } from './penalties';
+import { scheduledRate, type ScheduleConfig } from './schedule';
 
 export interface TrainOptions {
   epochs: number;
   batchSize: number;
-  learningRate: number;
+  learningRate: number; // the base rate, which the schedule varies by epoch
+  schedule: ScheduleConfig;
   l1: number;
   l2: number;
   seed: number;
@@ -47,7 +49,7 @@ export class Trainer {
     readonly callbacks: Callback[] = [],
   ) {
     this.shuffleRng = Rng.derive(opts.seed, 'shuffle');
-    this.control = { lr: opts.learningRate };
+    this.control = { lr: opts.learningRate, scale: 1 };
     model.setFusedOutput(loss.fusedWith !== null && loss.fusedWith === model.outputActivation);
   }
 
@@ -69,6 +71,7 @@ export class Trainer {
     const info: BatchInfo = { epoch: 0, batch: 0, batches, loss: 0, accuracy: 0 }; // one object, updated per batch
 
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+      this.control.lr = scheduledRate(opts.schedule, opts.learningRate, epoch, opts.epochs) * this.control.scale;
       for (const cb of this.callbacks) cb.onEpochBegin?.(epoch, batches);
       this.shuffleRng.shuffle(order);
       const t0 = performance.now();

@@ -109,7 +109,7 @@ describe('ReduceLROnPlateau', () => {
 
   it('halves the rate after `patience` epochs without improvement, and not below minLr', () => {
     const cb = new ReduceLROnPlateau({ monitor: 'val_loss', factor: 0.5, patience: 2, minDelta: 0, minLr: 0.0002 });
-    const control = { lr: 0.001 };
+    const control = { lr: 0.001, scale: 1 };
     // epochs:      1     2     3     4     5     6     7     8     9
     const losses = [1.0, 0.9, 0.95, 0.93, 0.8, 0.85, 0.86, 0.87, 0.88];
     const lrs = losses.map((l, i) => {

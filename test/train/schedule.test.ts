@@ -1,0 +1,69 @@
+/**
+ * Learning-rate schedules: each schedule's rate at known epochs (exact, up to
+ * float64 rounding: 1e-15 relative), and the trainer using and recording them.
+ */
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/load';
+import { prepareData, runTraining } from '../../src/train/pipeline';
+import { scheduledRate, type ScheduleConfig } from '../../src/train/schedule';
+
+const L = 0.1;
+const rates = (s: ScheduleConfig, epochs: number) => Array.from({ length: epochs }, (_, i) => scheduledRate(s, L, i + 1, epochs));
+const close = (a: number[], b: number[]) => a.forEach((v, i) => expect(v).toBeCloseTo(b[i], 15));
+
+describe('learning-rate schedules', () => {
+  it('constant', () => {
+    expect(rates({ type: 'constant', warmupEpochs: 0 }, 3)).toEqual([L, L, L]);
+  });
+  it('step: times gamma every stepSize epochs', () => {
+    close(rates({ type: 'step', stepSize: 2, gamma: 0.5, warmupEpochs: 0 }, 6), [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]);
+  });
+  it('exponential: times gamma every epoch', () => {
+    close(rates({ type: 'exponential', gamma: 0.9, warmupEpochs: 0 }, 4), [0.1, 0.09, 0.081, 0.0729]);
+  });
+  it('cosine: from the base rate down towards minLr over the epochs', () => {
+    const c = (k: number) => 0.01 + (0.09 * (1 + Math.cos((Math.PI * k) / 5))) / 2;
+    close(rates({ type: 'cosine', minLr: 0.01, warmupEpochs: 0 }, 5), [0.1, c(1), c(2), c(3), c(4)]);
+    expect(rates({ type: 'cosine', minLr: 0, warmupEpochs: 0 }, 5)[2]).toBeCloseTo(0.1 * (1 + Math.cos((2 * Math.PI) / 5)) / 2, 15);
+  });
+  it('linear warmup in front of any schedule: L/W, 2L/W, ..., L, then the schedule from its start', () => {
+    close(rates({ type: 'step', stepSize: 1, gamma: 0.5, warmupEpochs: 4 }, 7), [0.025, 0.05, 0.075, 0.1, 0.1, 0.05, 0.025]);
+    // cosine after warmup runs over the remaining E - W epochs
+    const r = rates({ type: 'cosine', minLr: 0, warmupEpochs: 2 }, 6);
+    close(r.slice(0, 3), [0.05, 0.1, 0.1]);
+    expect(r[4]).toBeCloseTo(0.1 * (1 + Math.cos((2 * Math.PI) / 4)) / 2, 15);
+  });
+});
+
+describe('the trainer follows the schedule', () => {
+  const layers = [
+    { type: 'dense', units: 16, activation: 'relu' },
+    { type: 'dense', units: 10, activation: 'softmax' },
+  ];
+  it('uses each epoch\'s rate and records it in the history', async () => {
+    const cfg = resolveConfig(
+      {
+        data: { subset: 0.02 },
+        model: { layers },
+        training: { epochs: 4, earlyStopping: false, optimizer: { type: 'sgd', learningRate: 0.2 }, schedule: { type: 'step', stepSize: 1, gamma: 0.5, warmupEpochs: 1 } },
+      },
+      'test',
+    );
+    const out = await runTraining(cfg, prepareData(cfg), []);
+    close(out.fit.history.map((h) => h.lr), [0.2, 0.2, 0.1, 0.05]);
+  });
+  it('reduce-on-plateau lowers the scheduled rates from then on', async () => {
+    const cfg = resolveConfig(
+      {
+        data: { subset: 0.02 },
+        model: { layers },
+        // every epoch after the first counts as a plateau (minDelta 10, patience 0)
+        training: { epochs: 4, earlyStopping: false, schedule: { type: 'exponential', gamma: 0.5 }, reduceLROnPlateau: { factor: 0.1, patience: 0, minDelta: 10, minLr: 0 } },
+      },
+      'test',
+    );
+    const out = await runTraining(cfg, prepareData(cfg), []);
+    // epoch 1 sets the first best; the plateaus after epochs 2 and 3 lower epochs 3 and 4
+    close(out.fit.history.map((h) => h.lr), [0.001, 0.0005, 0.00025 * 0.1, 0.000125 * 0.01]);
+  });
+});
