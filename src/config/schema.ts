@@ -40,6 +40,7 @@ const adam = z.strictObject({
   beta1: unit(1).default(0.9),
   beta2: unit(1).default(0.999),
   epsilon: positive.default(1e-8),
+  weightDecay: z.number().min(0).default(0), // decoupled (AdamW): p ← p (1 − lr·weightDecay) each step
 });
 const rmsprop = z.strictObject({
   type: z.literal('rmsprop'),
@@ -110,6 +111,7 @@ export const configSchema = z
         earlyStopping: z.union([z.literal(false), earlyStopping]).prefault({}),
         reduceLROnPlateau: z.union([z.literal(false), reduceLROnPlateau]).default(false),
         schedule: schedule.prefault({ type: 'constant' }),
+        clipNorm: z.union([z.literal(false), positive]).default(false), // clip the gradients' global L2 norm to this
       })
       .prefault({}),
   })

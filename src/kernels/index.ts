@@ -33,8 +33,8 @@ export interface Kernels {
   rmsprop(p: Float32Array, g: Float32Array, s: Float32Array, lr: number, rho: number, eps: number): void;
   /** One AdaGrad step with sum of squares s. */
   adagrad(p: Float32Array, g: Float32Array, s: Float32Array, lr: number, eps: number): void;
-  /** One Adam step over flat arrays; c1, c2 are the bias corrections 1/(1 - β^t). */
-  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
+  /** One Adam step over flat arrays; c1, c2 are the bias corrections 1/(1 - β^t); decay multiplies p first (AdamW: 1 - lr·weightDecay). */
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number, decay?: number): void;
 }
 
 export const BACKEND_NAMES = ['wasm', 'ts', 'naive'] as const;

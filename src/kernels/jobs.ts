@@ -70,7 +70,7 @@ export function runPart(w: KernelExports, ctrl: Int32Array, f: Float32Array, ind
     }
     case OP_ADAM: {
       const o = r0 * 4;
-      if (r0 < r1) w.adam(a(0) + o, a(1) + o, a(2) + o, a(3) + o, r1 - r0, f[FARGS], f[FARGS + 1], f[FARGS + 2], f[FARGS + 3], f[FARGS + 4], f[FARGS + 5]);
+      if (r0 < r1) w.adam(a(0) + o, a(1) + o, a(2) + o, a(3) + o, r1 - r0, f[FARGS], f[FARGS + 1], f[FARGS + 2], f[FARGS + 3], f[FARGS + 4], f[FARGS + 5], f[FARGS + 6]);
       return;
     }
     case OP_GATHER: {

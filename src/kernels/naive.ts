@@ -44,11 +44,14 @@ export function linearBackwardWeightNaive(dY: Float32Array, X: Float32Array, dWt
   }
 }
 
-/** Adam: m ← β1 m + (1-β1) g; v ← β2 v + (1-β2) g²; p ← p - lr (m c1) / (sqrt(v c2) + ε), c = 1/(1 - β^t) */
-export function adamNaive(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void {
+/**
+ * Adam: m ← β1 m + (1-β1) g; v ← β2 v + (1-β2) g²; p ← p·decay - lr (m c1) / (sqrt(v c2) + ε), c = 1/(1 - β^t);
+ * decay = 1 - lr·weightDecay for AdamW's decoupled weight decay (1 for Adam)
+ */
+export function adamNaive(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number, decay = 1): void {
   for (let i = 0; i < p.length; i++) {
     m[i] = b1 * m[i] + (1 - b1) * g[i];
     v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-    p[i] -= (lr * (m[i] * c1)) / (Math.sqrt(v[i] * c2) + eps);
+    p[i] = p[i] * decay - (lr * (m[i] * c1)) / (Math.sqrt(v[i] * c2) + eps);
   }
 }

@@ -125,7 +125,7 @@ export function linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Flo
 }
 
 /** One Adam step (see naive.ts), with the per-element work kept in locals. */
-export function adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void {
+export function adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number, decay = 1): void {
   const n = p.length;
   for (let i = 0; i < n; i++) {
     const gi = g[i];
@@ -133,7 +133,7 @@ export function adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float
     const vi = b2 * v[i] + (1 - b2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i] -= (lr * (mi * c1)) / (Math.sqrt(vi * c2) + eps);
+    p[i] = p[i] * decay - (lr * (mi * c1)) / (Math.sqrt(vi * c2) + eps);
   }
 }
 

@@ -12,7 +12,7 @@ export interface KernelExports {
   linear_backward_weight(dY: number, X: number, dWt: number, B: number, In: number, Out: number, i0: number, i1: number): void;
   linear_backward_input(dY: number, Wt: number, dX: number, In: number, Out: number, r0: number, r1: number): void;
   bias_grad(dY: number, db: number, B: number, Out: number): void;
-  adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
+  adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number, decay: number): void;
   set_scratch(p: number, bytes: number): void;
   dropout_mask(state: number, x: number, mask: number, y: number, n: number, keepLimit: number, scale: number): void;
   sgd(p: number, g: number, v: number, n: number, lr: number, mu: number, nesterov: number): void;

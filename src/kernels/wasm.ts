@@ -87,10 +87,10 @@ export function wasmKernels(w: KernelExports): Kernels {
       if (!all(p, g, s)) return ts.adagrad(p, g, s, lr, eps);
       w.adagrad(p.byteOffset, g.byteOffset, s.byteOffset, p.length, lr, eps);
     },
-    adam(p, g, m, v, lr, b1, b2, eps, c1, c2) {
-      if (!all(p, g, m, v)) return ts.adam(p, g, m, v, lr, b1, b2, eps, c1, c2);
+    adam(p, g, m, v, lr, b1, b2, eps, c1, c2, decay = 1) {
+      if (!all(p, g, m, v)) return ts.adam(p, g, m, v, lr, b1, b2, eps, c1, c2, decay);
       // split like the weight gradients, so each thread updates about the rows whose gradients it computed
-      runJob(w, OP_ADAM, [p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, p.length], 16 * p.length, p.length, [lr, b1, b2, eps, c1, c2]);
+      runJob(w, OP_ADAM, [p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, p.length], 16 * p.length, p.length, [lr, b1, b2, eps, c1, c2, decay]);
     },
   };
 }

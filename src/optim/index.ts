@@ -12,7 +12,7 @@ export function makeOptimizer(cfg: OptimizerConfig, size: number): Optimizer {
     case 'momentum':
       return new SGD(size, cfg.momentum, cfg.nesterov);
     case 'adam':
-      return new Adam(size, cfg.beta1, cfg.beta2, cfg.epsilon);
+      return new Adam(size, cfg.beta1, cfg.beta2, cfg.epsilon, cfg.weightDecay);
     case 'rmsprop':
       return new RMSprop(size, cfg.rho, cfg.epsilon);
     case 'adagrad':

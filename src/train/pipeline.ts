@@ -58,6 +58,7 @@ export async function runTraining(cfg: Config, data: PreparedData, callbacks: Ca
       schedule: cfg.training.schedule,
       l1: cfg.training.l1,
       l2: cfg.training.l2,
+      clipNorm: cfg.training.clipNorm,
       seed: cfg.seed,
     },
     [...(es ? [es] : []), ...(plateau ? [plateau] : []), ...callbacks],

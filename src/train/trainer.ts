@@ -14,6 +14,7 @@ import { Rng } from '../util/rng';
 import type { BatchInfo, Callback, EpochLog, TrainerControl } from './callbacks';
 import { evaluate } from './evaluate';
 import { argmaxRow } from './metrics';
+import { clipGradNorm } from './clip';
 import { addPenalties } from './penalties';
 import { scheduledRate, type ScheduleConfig } from './schedule';
 
@@ -24,6 +25,7 @@ export interface TrainOptions {
   schedule: ScheduleConfig;
   l1: number;
   l2: number;
+  clipNorm: number | false;
   seed: number;
 }
 
@@ -93,6 +95,7 @@ export class Trainer {
         loss.backward(p, labels, B, C, g);
         model.backward(g, B); // sets every gradient (no zeroing pass: each parameter is used once)
         const penalty = addPenalties(params, opts.l1, opts.l2);
+        if (opts.clipNorm) clipGradNorm(params.grad, opts.clipNorm);
         optimizer.step(params.data, params.grad, this.control.lr);
 
         lossSum += (batchLoss + penalty) * B;

@@ -77,9 +77,11 @@ describe('defaults', () => {
     expect(c.training.epochs).toBe(20);
     expect(c.training.batchSize).toBe(64);
     expect(c.training.loss).toBe('cross_entropy');
-    expect(c.training.optimizer).toEqual({ type: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+    expect(c.training.optimizer).toEqual({ type: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
     expect(c.training.l1).toBe(0);
     expect(c.training.l2).toBe(0);
+    expect(c.training.clipNorm).toBe(false);
+    expect(c.training.schedule).toEqual({ type: 'constant', warmupEpochs: 0 });
     expect(c.training.earlyStopping).toEqual({ monitor: 'val_loss', patience: 3, minDelta: 0, restoreBest: true });
   });
 

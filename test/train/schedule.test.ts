@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load';
+import { Model } from '../../src/nn/model';
 import { prepareData, runTraining } from '../../src/train/pipeline';
 import { scheduledRate, type ScheduleConfig } from '../../src/train/schedule';
 
@@ -65,5 +66,26 @@ describe('the trainer follows the schedule', () => {
     const out = await runTraining(cfg, prepareData(cfg), []);
     // epoch 1 sets the first best; the plateaus after epochs 2 and 3 lower epochs 3 and 4
     close(out.fit.history.map((h) => h.lr), [0.001, 0.0005, 0.00025 * 0.1, 0.000125 * 0.01]);
+  });
+});
+
+describe('gradient-norm clipping in the trainer', () => {
+  it('bounds every step: with clipNorm c and SGD rate lr, the weights move at most lr·c a step', async () => {
+    const layers = [
+      { type: 'dense', units: 16, activation: 'relu' },
+      { type: 'dense', units: 10, activation: 'softmax' },
+    ];
+    const cfg = resolveConfig(
+      { data: { subset: 0.02 }, model: { layers }, training: { epochs: 1, batchSize: 64, earlyStopping: false, optimizer: { type: 'sgd', learningRate: 0.1 }, clipNorm: 1e-4 } },
+      'test',
+    );
+    const data = prepareData(cfg);
+    const start = Float32Array.from(new Model(cfg.model, data.ds.dim, cfg.seed).params.data);
+    const out = await runTraining(cfg, data, []);
+    const steps = Math.ceil(data.split.train.length / 64);
+    let moved = 0;
+    out.model.params.data.forEach((v, i) => (moved += (v - start[i]) ** 2));
+    expect(Math.sqrt(moved)).toBeLessThanOrEqual(steps * 0.1 * 1e-4 * 1.001);
+    expect(Math.sqrt(moved)).toBeGreaterThan(0.5 * steps * 0.1 * 1e-4); // it did train, at the clipped pace
   });
 });

@@ -471,8 +471,9 @@ function input_scalar(dY: usize, Wt: usize, dX: usize, In: i32, Out: i32, b: i32
 }
 
 // ---- Adam over the flat parameter block: one SIMD loop ----
-export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1: f32, b2: f32, eps: f32, c1: f32, c2: f32): void {
-  const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2);
+// p <- p * decay - step: decay = 1 - lr * weightDecay is AdamW's decoupled weight decay (1: Adam).
+export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1: f32, b2: f32, eps: f32, c1: f32, c2: f32, decay: f32): void {
+  const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2), vdecay = f32x4.splat(decay);
   const vlr = f32x4.splat(lr), vc1 = f32x4.splat(c1), vc2 = f32x4.splat(c2), veps = f32x4.splat(eps);
   let k = 0;
   for (; k + 4 <= n; k += 4) {
@@ -483,7 +484,7 @@ export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1
     v128.store(m + off, mk);
     v128.store(v + off, vk);
     const step = f32x4.div(f32x4.mul(vlr, f32x4.mul(mk, vc1)), f32x4.add(f32x4.sqrt(f32x4.mul(vk, vc2)), veps));
-    v128.store(p + off, f32x4.sub(v128.load(p + off), step));
+    v128.store(p + off, f32x4.sub(f32x4.mul(v128.load(p + off), vdecay), step));
   }
   for (; k < n; k++) {
     const off = <usize>k * F;
@@ -492,7 +493,7 @@ export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1
     const vk = b2 * load<f32>(v + off) + (1 - b2) * gk * gk;
     store<f32>(m + off, mk);
     store<f32>(v + off, vk);
-    store<f32>(p + off, load<f32>(p + off) - (lr * (mk * c1)) / (Mathf.sqrt(vk * c2) + eps));
+    store<f32>(p + off, load<f32>(p + off) * decay - (lr * (mk * c1)) / (Mathf.sqrt(vk * c2) + eps));
   }
 }
 
