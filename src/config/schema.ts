@@ -103,7 +103,7 @@ export const configSchema = z
     training: z
       .strictObject({
         epochs: count.default(20),
-        batchSize: count.default(64),
+        batchSize: z.union([count, z.literal('full')]).default(64), // 1: stochastic; N: mini-batch; full: batch gradient descent
         loss: z.enum(LOSSES).default('cross_entropy'),
         optimizer: optimizerSchema.prefault({ type: 'adam' }),
         l1: z.number().min(0).default(0),

@@ -20,7 +20,7 @@ import { scheduledRate, type ScheduleConfig } from './schedule';
 
 export interface TrainOptions {
   epochs: number;
-  batchSize: number;
+  batchSize: number | 'full'; // 'full': batch gradient descent, one step an epoch over the whole training set
   learningRate: number; // the base rate, which the schedule varies by epoch
   schedule: ScheduleConfig;
   l1: number;
@@ -37,6 +37,9 @@ export interface FitResult {
 
 // Yield to the event loop this often, so signals and progress timers are served.
 const YIELD_EVERY = 32;
+// A full batch goes through the network in chunks of this many samples, whose gradients are
+// averaged into the step's (the same gradient as one pass over all, in a bounded memory).
+const FULL_BATCH_CHUNK = 1000;
 
 export class Trainer {
   private readonly shuffleRng: Rng;
@@ -61,7 +64,10 @@ export class Trainer {
     const C = model.outDim;
     const D = ds.dim;
     const n = train.length;
-    const batches = Math.ceil(n / opts.batchSize);
+    const S = opts.batchSize === 'full' ? n : opts.batchSize; // samples a step
+    const chunk = opts.batchSize === 'full' ? Math.min(FULL_BATCH_CHUNK, n) : S; // samples a forward pass
+    const batches = Math.ceil(n / S);
+    const acc = chunk < S ? new Float32Array(params.grad.length) : null; // the step's gradient, over chunks
     const order = allocU32(train.length);
     order.set(train);
     const xBufs = new BatchBuffers(D);
@@ -81,25 +87,32 @@ export class Trainer {
       let correct = 0;
       let seen = 0;
       for (let bi = 0; bi < batches; bi++) {
-        const start = bi * opts.batchSize;
-        const B = Math.min(opts.batchSize, n - start);
-        const x = xBufs.get(B);
-        const labels = labelBufs.get(B);
-        norm.gather(ds.images, order, start, B, x, Math.min(opts.batchSize, n - start - B));
-        for (let r = 0; r < B; r++) labels[r] = ds.labels[order[start + r]];
+        const stepStart = bi * S;
+        const stepSize = Math.min(S, n - stepStart);
+        let stepLoss = 0;
+        acc?.fill(0);
+        for (let start = stepStart; start < stepStart + stepSize; start += chunk) {
+          const B = Math.min(chunk, stepStart + stepSize - start);
+          const x = xBufs.get(B);
+          const labels = labelBufs.get(B);
+          norm.gather(ds.images, order, start, B, x, Math.min(chunk, n - start - B));
+          for (let r = 0; r < B; r++) labels[r] = ds.labels[order[start + r]];
 
-        const p = model.forward(x, B, true);
-        const batchLoss = loss.forward(p, labels, B, C);
-        for (let r = 0; r < B; r++) if (argmaxRow(p, r, C) === labels[r]) correct++;
-        const g = gBufs.get(B);
-        loss.backward(p, labels, B, C, g);
-        model.backward(g, B); // sets every gradient (no zeroing pass: each parameter is used once)
+          const p = model.forward(x, B, true);
+          stepLoss += loss.forward(p, labels, B, C) * B;
+          for (let r = 0; r < B; r++) if (argmaxRow(p, r, C) === labels[r]) correct++;
+          const g = gBufs.get(B);
+          loss.backward(p, labels, B, C, g);
+          model.backward(g, B); // sets every gradient (no zeroing pass: each parameter is used once)
+          if (acc) addScaled(acc, params.grad, B / stepSize); // the mean over the step is the chunks' weighted mean
+        }
+        if (acc) params.grad.set(acc);
         const penalty = addPenalties(params, opts.l1, opts.l2);
         if (opts.clipNorm) clipGradNorm(params.grad, opts.clipNorm);
         optimizer.step(params.data, params.grad, this.control.lr);
 
-        lossSum += (batchLoss + penalty) * B;
-        seen += B;
+        lossSum += stepLoss + penalty * stepSize;
+        seen += stepSize;
         info.epoch = epoch;
         info.batch = bi + 1;
         info.loss = lossSum / seen;
@@ -132,4 +145,9 @@ export class Trainer {
     for (const cb of this.callbacks) cb.onTrainEnd?.();
     return { history, stopReason, trainSeconds };
   }
+}
+
+/** a += s · b */
+function addScaled(a: Float32Array, b: Float32Array, s: number): void {
+  for (let i = 0; i < a.length; i++) a[i] += s * b[i];
 }

@@ -89,3 +89,37 @@ describe('gradient-norm clipping in the trainer', () => {
     expect(Math.sqrt(moved)).toBeGreaterThan(0.5 * steps * 0.1 * 1e-4); // it did train, at the clipped pace
   });
 });
+
+describe('gradient descent modes: batchSize full, 1 or N through the same loop', () => {
+  const layers = [
+    { type: 'dense', units: 16, activation: 'tanh' },
+    { type: 'dense', units: 10, activation: 'softmax' },
+  ];
+  const run = async (batchSize: number | 'full', learningRate = 0.5) => {
+    const cfg = resolveConfig({ data: { subset: 0.02 }, model: { layers }, training: { epochs: 1, batchSize, earlyStopping: false, optimizer: { type: 'sgd', learningRate } } }, 'test');
+    const data = prepareData(cfg);
+    const steps: number[] = [];
+    const out = await runTraining(cfg, data, [{ onEpochBegin: (_e, batches) => steps.push(batches) }]);
+    return { out, steps, n: data.split.train.length };
+  };
+
+  it('full: one step an epoch, the same step as one batch of the whole set (chunks of 1,000 averaged; 1e-5)', async () => {
+    const full = await run('full');
+    expect(full.n).toBeGreaterThan(1000); // so that the full batch takes two chunks
+    expect(full.steps).toEqual([1]);
+    const whole = await run(full.n);
+    expect(whole.steps).toEqual([1]);
+    const a = full.out.model.params.data;
+    const b = whole.out.model.params.data;
+    let worst = 0;
+    a.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[i]))));
+    expect(worst).toBeLessThan(1e-5);
+    expect(full.out.fit.history[0].loss).toBeCloseTo(whole.out.fit.history[0].loss, 5);
+  });
+
+  it('1: stochastic gradient descent, a step per sample', async () => {
+    const sgd = await run(1, 0.01);
+    expect(sgd.steps).toEqual([sgd.n]);
+    expect(sgd.out.val.accuracy).toBeGreaterThan(0.5); // 1,120 steps of one sample each do learn
+  });
+});
