@@ -49,5 +49,8 @@ export function progressCallback(epochs: number, out: NodeJS.WriteStream = proce
     onTrainEnd() {
       bar?.stop();
     },
+    onWarning(message) {
+      process.stderr.write(`warning: ${message}\n`);
+    },
   };
 }

@@ -12,6 +12,7 @@ export interface RunReport {
   history: EpochLog[];
   bestEpoch: number | null; // the epoch whose weights were kept (restoreBest), else null
   stopReason: string;
+  warnings: string[]; // from the diagnostics: vanishing or exploding gradients, dying ReLUs
   trainSeconds: number;
   totalSeconds: number;
   split: { mode: string; seed: number; train: number; val: number; test: number };
@@ -28,6 +29,7 @@ export function writeMetrics(dir: string, r: RunReport): void {
     epochsRun: r.history.length,
     bestEpoch: r.bestEpoch,
     stopReason: r.stopReason,
+    warnings: r.warnings,
     trainSeconds: round(r.trainSeconds, 3),
     totalSeconds: round(r.totalSeconds, 3),
     samplesPerSecond: Math.round(samples / r.trainSeconds),
@@ -41,6 +43,8 @@ export function writeMetrics(dir: string, r: RunReport): void {
       lr: h.lr,
       seconds: round(h.seconds, 3),
       samplesPerSecond: Math.round(h.samplesPerSecond),
+      // per dense layer, measured on every 10th step: weight-gradient norm, ‖Δw‖/‖w‖ of a step, ReLU units dead all epoch
+      diagnostics: h.diagnostics?.map((d) => ({ layer: d.layer, gradNorm: sig(d.gradNorm), updateRatio: sig(d.updateRatio), ...(d.deadRelu === undefined ? {} : { deadRelu: round(d.deadRelu, 4) }) })),
     })),
     val: { samples: r.val.samples, loss: round(r.val.loss, 6), accuracy: round(r.val.accuracy, 6) },
     test: {
@@ -62,4 +66,9 @@ function round(v: number, digits: number): number {
   if (!Number.isFinite(v)) return v;
   const k = 10 ** digits;
   return Math.round(v * k) / k;
+}
+
+/** v to 4 significant digits (diagnostics span many orders of magnitude; non-finite values as null in JSON). */
+function sig(v: number): number {
+  return Number.isFinite(v) ? +v.toPrecision(4) : v;
 }

@@ -56,6 +56,11 @@ export class Dense implements Layer {
     return y;
   }
 
+  /** The last forward pass's output a = f(z) (B, Out). */
+  output(): Float32Array {
+    return this.a!;
+  }
+
   backward(dy: Float32Array, B: number, needInputGrad: boolean): Float32Array | null {
     const x = this.x!;
     if (!this.gradIsPreActivation) activationBackward(this.activation, this.a!, dy, B, this.outDim, this.actOpts);

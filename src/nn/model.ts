@@ -61,7 +61,7 @@ export class Model {
     return h;
   }
 
-  /** Backpropagates dL/d(output) (or dL/dz of the output layer when fused), accumulating into params.grad. */
+  /** Backpropagates dL/d(output) (or dL/dz of the output layer when fused), setting params.grad. */
   backward(grad: Float32Array, B: number): void {
     let g: Float32Array | null = grad;
     for (let i = this.layers.length - 1; i >= 0 && g; i--) g = this.layers[i].backward(g, B, i > 0);

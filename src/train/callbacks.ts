@@ -4,6 +4,7 @@
  * at least `minDelta`, and can restore the weights of the best epoch.
  */
 import type { Params } from '../nn/params';
+import type { LayerDiagnostics } from './diagnostics';
 
 export interface EpochLog {
   epoch: number; // 1-based
@@ -14,6 +15,7 @@ export interface EpochLog {
   lr: number;
   seconds: number; // training time of this epoch (without validation)
   samplesPerSecond: number;
+  diagnostics?: LayerDiagnostics[]; // per dense layer: gradient norm, update ratio, dead ReLUs
 }
 
 export interface BatchInfo {
@@ -36,6 +38,8 @@ export interface Callback {
   /** Return a reason string to stop training after this epoch. */
   onEpochEnd?(log: EpochLog, control: TrainerControl): string | void;
   onTrainEnd?(): void;
+  /** A problem the diagnostics found (vanishing or exploding gradients, dying ReLUs), once per run each. */
+  onWarning?(message: string): void;
 }
 
 export interface EarlyStoppingOptions {

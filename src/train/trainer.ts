@@ -15,6 +15,7 @@ import type { BatchInfo, Callback, EpochLog, TrainerControl } from './callbacks'
 import { evaluate } from './evaluate';
 import { argmaxRow } from './metrics';
 import { clipGradNorm } from './clip';
+import { Diagnostics } from './diagnostics';
 import { addPenalties } from './penalties';
 import { scheduledRate, type ScheduleConfig } from './schedule';
 
@@ -33,6 +34,7 @@ export interface FitResult {
   history: EpochLog[];
   stopReason: string;
   trainSeconds: number;
+  warnings: string[];
 }
 
 // Yield to the event loop this often, so signals and progress timers are served.
@@ -77,11 +79,17 @@ export class Trainer {
     let stopReason = opts.epochs === 1 ? 'finished its 1 epoch' : `finished all ${opts.epochs} epochs`;
     let trainSeconds = 0;
     const info: BatchInfo = { epoch: 0, batch: 0, batches, loss: 0, accuracy: 0 }; // one object, updated per batch
+    const diag = new Diagnostics(model);
+    const warnings: string[] = [];
+    const lastGood = new Float32Array(params.data.length); // the weights at the start of the epoch
+    let diverged = '';
 
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
       this.control.lr = scheduledRate(opts.schedule, opts.learningRate, epoch, opts.epochs) * this.control.scale;
       for (const cb of this.callbacks) cb.onEpochBegin?.(epoch, batches);
       this.shuffleRng.shuffle(order);
+      diag.beginEpoch();
+      lastGood.set(params.data);
       const t0 = performance.now();
       let lossSum = 0;
       let correct = 0;
@@ -90,6 +98,7 @@ export class Trainer {
         const stepStart = bi * S;
         const stepSize = Math.min(S, n - stepStart);
         let stepLoss = 0;
+        const sampled = diag.sampled(bi);
         acc?.fill(0);
         for (let start = stepStart; start < stepStart + stepSize; start += chunk) {
           const B = Math.min(chunk, stepStart + stepSize - start);
@@ -99,6 +108,7 @@ export class Trainer {
           for (let r = 0; r < B; r++) labels[r] = ds.labels[order[start + r]];
 
           const p = model.forward(x, B, true);
+          if (sampled) diag.afterForward(B);
           stepLoss += loss.forward(p, labels, B, C) * B;
           for (let r = 0; r < B; r++) if (argmaxRow(p, r, C) === labels[r]) correct++;
           const g = gBufs.get(B);
@@ -107,9 +117,15 @@ export class Trainer {
           if (acc) addScaled(acc, params.grad, B / stepSize); // the mean over the step is the chunks' weighted mean
         }
         if (acc) params.grad.set(acc);
+        if (!Number.isFinite(stepLoss)) {
+          diverged = `training loss became ${stepLoss / stepSize} at epoch ${epoch}, step ${bi + 1}: the learning rate is probably too high (kept the weights from the start of epoch ${epoch})`;
+          break;
+        }
         const penalty = addPenalties(params, opts.l1, opts.l2);
         if (opts.clipNorm) clipGradNorm(params.grad, opts.clipNorm);
+        if (sampled) diag.beforeStep();
         optimizer.step(params.data, params.grad, this.control.lr);
+        if (sampled) diag.afterStep();
 
         lossSum += stepLoss + penalty * stepSize;
         seen += stepSize;
@@ -119,6 +135,11 @@ export class Trainer {
         info.accuracy = correct / seen;
         for (const cb of this.callbacks) cb.onBatchEnd?.(info);
         if (bi % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
+      }
+      if (diverged) {
+        params.data.set(lastGood);
+        stopReason = diverged;
+        break;
       }
       const seconds = (performance.now() - t0) / 1000;
       trainSeconds += seconds;
@@ -132,18 +153,22 @@ export class Trainer {
         lr: this.control.lr,
         seconds,
         samplesPerSecond: n / seconds,
+        diagnostics: diag.endEpoch(),
       };
       history.push(log);
       let stop: string | void = undefined;
       for (const cb of this.callbacks) stop = cb.onEpochEnd?.(log, this.control) || stop;
-      if (!Number.isFinite(log.loss)) stop = `training loss became ${log.loss} at epoch ${epoch}: the learning rate is probably too high`;
+      for (const w of diag.warnings(log.diagnostics!, epoch)) {
+        warnings.push(w);
+        for (const cb of this.callbacks) cb.onWarning?.(w);
+      }
       if (stop) {
         stopReason = stop;
         break;
       }
     }
     for (const cb of this.callbacks) cb.onTrainEnd?.();
-    return { history, stopReason, trainSeconds };
+    return { history, stopReason, trainSeconds, warnings };
   }
 }
 

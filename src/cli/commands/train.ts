@@ -43,6 +43,7 @@ export function trainCommand(): Command {
         history: outcome.fit.history,
         bestEpoch: outcome.bestEpoch,
         stopReason: outcome.fit.stopReason,
+        warnings: outcome.fit.warnings,
         trainSeconds: outcome.fit.trainSeconds,
         totalSeconds: (performance.now() - started) / 1000,
         split: {
