@@ -79,7 +79,7 @@ export class Trainer {
     let stopReason = opts.epochs === 1 ? 'finished its 1 epoch' : `finished all ${opts.epochs} epochs`;
     let trainSeconds = 0;
     const info: BatchInfo = { epoch: 0, batch: 0, batches, loss: 0, accuracy: 0 }; // one object, updated per batch
-    const diag = new Diagnostics(model);
+    const diag = new Diagnostics(model, batches);
     const warnings: string[] = [];
     const lastGood = new Float32Array(params.data.length); // the weights at the start of the epoch
     let diverged = '';
