@@ -80,6 +80,14 @@ const schedule = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('cosine'), minLr: z.number().min(0).default(0), warmupEpochs }),
 ]);
 
+const augment = z.strictObject({
+  shift: z.number().min(0).max(14).default(0), // pixels
+  rotate: z.number().min(0).max(180).default(0), // degrees
+  scale: z.number().min(0).lt(1).default(0), // size factor in [1 - scale, 1 + scale]
+  elastic: z.union([z.literal(false), z.strictObject({ alpha: positive, sigma: positive })]).default(false),
+  flip: z.boolean().optional(), // only to say why not (see below)
+});
+
 const ratio = z.number().min(0).max(1);
 
 export const configSchema = z
@@ -92,6 +100,7 @@ export const configSchema = z
         normalize: z.enum(['scale', 'standardize']).default('standardize'),
         perPixel: z.boolean().default(false), // standardize with statistics per pixel instead of global
         subset: z.number().gt(0).max(1).default(1), // use only this fraction of each split (quick experiments)
+        augment: z.union([z.literal(false), augment]).default(false), // training batches only
       })
       .prefault({}),
     model: z
@@ -121,6 +130,9 @@ export const configSchema = z
       const sum = split[0] + split[1] + split[2];
       if (Math.abs(sum - 1) > 1e-6) ctx.addIssue({ code: 'custom', path: ['data', 'split'], message: `expected three ratios that sum to 1; got [${split.join(', ')}] (sum ${+sum.toFixed(6)})` });
       else if (split[0] === 0 || split[1] === 0 || split[2] === 0) ctx.addIssue({ code: 'custom', path: ['data', 'split'], message: `expected train, validation and test ratios all above 0; got [${split.join(', ')}]` });
+    }
+    if (c.data.augment && c.data.augment.flip) {
+      ctx.addIssue({ code: 'custom', path: ['data', 'augment', 'flip'], message: 'expected false: mirroring changes which digit an image shows (a mirrored 2, 3, 4, 5, 7 or 9 is not that digit any more), so it would teach wrong labels' });
     }
     const layers = c.model.layers;
     if (layers.length === 0) return; // already reported: at least one layer

@@ -59,6 +59,7 @@ export async function runTraining(cfg: Config, data: PreparedData, callbacks: Ca
       l1: cfg.training.l1,
       l2: cfg.training.l2,
       clipNorm: cfg.training.clipNorm,
+      augment: cfg.data.augment,
       seed: cfg.seed,
     },
     [...(es ? [es] : []), ...(plateau ? [plateau] : []), ...callbacks],

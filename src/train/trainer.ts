@@ -3,6 +3,7 @@
  * and normalize a batch, forward, loss, backward, penalties, optimizer step;
  * validate after each epoch and let the callbacks decide whether to go on.
  */
+import { Augmenter, type AugmentConfig } from '../data/augment';
 import type { Dataset } from '../data/mnist';
 import type { Normalizer } from '../data/normalize';
 import { allocU32, allocU8 } from '../kernels/memory';
@@ -10,6 +11,7 @@ import { BatchBuffers } from '../nn/layer';
 import type { Loss } from '../nn/losses';
 import type { Model } from '../nn/model';
 import type { Optimizer } from '../optim/optimizer';
+import { UserError } from '../util/errors';
 import { Rng } from '../util/rng';
 import type { BatchInfo, Callback, EpochLog, TrainerControl } from './callbacks';
 import { evaluate } from './evaluate';
@@ -27,6 +29,7 @@ export interface TrainOptions {
   l1: number;
   l2: number;
   clipNorm: number | false;
+  augment: AugmentConfig | false;
   seed: number;
 }
 
@@ -80,6 +83,9 @@ export class Trainer {
     let trainSeconds = 0;
     const info: BatchInfo = { epoch: 0, batch: 0, batches, loss: 0, accuracy: 0 }; // one object, updated per batch
     const diag = new Diagnostics(model, batches);
+    const side = Math.round(Math.sqrt(D));
+    if (opts.augment && side * side !== D) throw new UserError(`data.augment: expected square images; these have ${D} pixels`);
+    const aug = opts.augment ? new Augmenter(opts.augment, opts.seed, side) : null;
     const warnings: string[] = [];
     const lastGood = new Float32Array(params.data.length); // the weights at the start of the epoch
     let diverged = '';
@@ -104,7 +110,8 @@ export class Trainer {
           const B = Math.min(chunk, stepStart + stepSize - start);
           const x = xBufs.get(B);
           const labels = labelBufs.get(B);
-          norm.gather(ds.images, order, start, B, x, Math.min(chunk, n - start - B));
+          if (aug) aug.batch(ds.images, order, start, B, norm, x);
+          else norm.gather(ds.images, order, start, B, x, Math.min(chunk, n - start - B));
           for (let r = 0; r < B; r++) labels[r] = ds.labels[order[start + r]];
 
           const p = model.forward(x, B, true);
