@@ -147,13 +147,12 @@ function symmetry(f: Float32Array, s: number, side: number, out: Float32Array): 
   const transpose = s & 1, mx = s & 2, my = s & 4, sign = s & 8 ? -1 : 1;
   for (let y = 0; y < side; y++) {
     for (let x = 0; x < side; x++) {
-      let sx = mx ? side - 1 - x : x;
-      let sy = my ? side - 1 - y : y;
-      if (transpose) [sx, sy] = [sy, sx];
+      const mxx = mx ? side - 1 - x : x;
+      const myy = my ? side - 1 - y : y;
+      const at = transpose ? mxx * side + myy : myy * side + mxx;
       // a mirrored or transposed field moves along the mirrored or swapped axes
-      let ddx = f[sy * side + sx];
-      let ddy = f[D + sy * side + sx];
-      if (transpose) [ddx, ddy] = [ddy, ddx];
+      let ddx = transpose ? f[D + at] : f[at];
+      let ddy = transpose ? f[at] : f[D + at];
       if (mx) ddx = -ddx;
       if (my) ddy = -ddy;
       out[y * side + x] = sign * ddx;
