@@ -24,7 +24,13 @@ const dropout = z.strictObject({
   rate: unit(1),
 });
 
-export const layerSchema = z.discriminatedUnion('type', [dense, dropout]);
+const batchnorm = z.strictObject({
+  type: z.literal('batchnorm'),
+  momentum: z.number().gt(0).max(1).default(0.1), // how far the running statistics move each step
+  epsilon: positive.default(1e-5),
+});
+
+export const layerSchema = z.discriminatedUnion('type', [dense, dropout, batchnorm]);
 
 const sgd = z.strictObject({
   type: z.literal('sgd'),

@@ -66,7 +66,10 @@ function checkModelConfig(path: string, v: unknown): ModelConfig {
       if (l.alpha !== undefined && (!isNum(l.alpha) || l.alpha < 0 || (l.activation === 'leaky_relu' && l.alpha >= 1))) bad(`${at}.alpha`, 'expected a number >= 0 (below 1 for leaky_relu)');
     } else if (l.type === 'dropout') {
       if (!isNum(l.rate) || l.rate < 0 || l.rate >= 1) bad(`${at}.rate`, 'expected a number in [0, 1)');
-    } else bad(`${at}.type`, 'expected dense or dropout');
+    } else if (l.type === 'batchnorm') {
+      if (!isNum(l.momentum) || l.momentum <= 0 || l.momentum > 1) bad(`${at}.momentum`, 'expected a number in (0, 1]');
+      if (!isNum(l.epsilon) || l.epsilon <= 0) bad(`${at}.epsilon`, 'expected a number > 0');
+    } else bad(`${at}.type`, 'expected dense, dropout or batchnorm');
   });
   const last = v.layers[v.layers.length - 1] as Obj;
   if (last.type !== 'dense') bad('.layers', 'expected a dense last layer');

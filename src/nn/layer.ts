@@ -1,6 +1,6 @@
 /**
- * A layer: forward(x, training) saves what backward needs; backward(dy) adds
- * into the parameter gradients and returns dL/dx. Buffers are allocated once
+ * A layer: forward(x, training) saves what backward needs; backward(dy) sets
+ * its parameters' gradients and returns dL/dx. Buffers are allocated once
  * per batch size and reused, so a training step allocates nothing.
  */
 import { allocF32 } from '../kernels/memory';
@@ -17,7 +17,7 @@ export interface Layer {
   /** x (B, inDim) -> y (B, outDim). The returned buffer is owned by the layer. */
   forward(x: Float32Array, B: number, training: boolean): Float32Array;
   /**
-   * dy (B, outDim) -> dx (B, inDim), adding parameter gradients into Params.grad.
+   * dy (B, outDim) -> dx (B, inDim), setting its parameters' gradients in Params.grad.
    * The layer may overwrite dy. Returns null when needInputGrad is false (first layer).
    */
   backward(dy: Float32Array, B: number, needInputGrad: boolean): Float32Array | null;

@@ -6,6 +6,7 @@
 import type { ModelConfig } from '../config/schema';
 import { Rng, Rng4 } from '../util/rng';
 import { defaultAlpha, type ActivationName } from './activations';
+import { BatchNorm } from './batchnorm';
 import { Dense } from './dense';
 import { Dropout } from './dropout';
 import { initWeights } from './init';
@@ -26,6 +27,8 @@ export class Model {
       if (l.type === 'dense') {
         this.layers.push(new Dense(i, width, l.units, l.activation, { alpha: l.alpha ?? defaultAlpha(l.activation) }));
         width = l.units;
+      } else if (l.type === 'batchnorm') {
+        this.layers.push(new BatchNorm(i, width, l.momentum, l.epsilon));
       } else {
         this.layers.push(new Dropout(i, width, l.rate, dropoutRng));
       }
@@ -45,6 +48,8 @@ export class Model {
       if (l instanceof Dense) {
         initWeights(this.config.init, this.params.get(`layers.${l.index}.weight`).data, l.inDim, l.outDim, rng, this.config.initStd);
         this.params.get(`layers.${l.index}.bias`).data.fill(0);
+      } else if (l instanceof BatchNorm) {
+        l.initialize();
       }
     }
   }

@@ -44,7 +44,7 @@ export async function runTraining(cfg: Config, data: PreparedData, callbacks: Ca
   const norm = new Normalizer(normalization, ds.dim);
   const model = new Model(cfg.model, ds.dim, cfg.seed);
   const loss = makeLoss(cfg.training.loss, model.outputActivation);
-  const optimizer = makeOptimizer(cfg.training.optimizer, model.params.data.length);
+  const optimizer = makeOptimizer(cfg.training.optimizer, model.params.trainable);
   const es = cfg.training.earlyStopping ? new EarlyStopping(cfg.training.earlyStopping, model.params) : null;
   const plateau = cfg.training.reduceLROnPlateau ? new ReduceLROnPlateau(cfg.training.reduceLROnPlateau) : null;
   const trainer = new Trainer(

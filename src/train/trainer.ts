@@ -129,9 +129,9 @@ export class Trainer {
           break;
         }
         const penalty = addPenalties(params, opts.l1, opts.l2);
-        if (opts.clipNorm) clipGradNorm(params.grad, opts.clipNorm);
+        if (opts.clipNorm) clipGradNorm(params.trainGrad, opts.clipNorm);
         if (sampled) diag.beforeStep();
-        optimizer.step(params.data, params.grad, this.control.lr);
+        optimizer.step(params.trainData, params.trainGrad, this.control.lr);
         if (sampled) diag.afterStep();
 
         lossSum += stepLoss + penalty * stepSize;

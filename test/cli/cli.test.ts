@@ -157,7 +157,7 @@ describe('nn train', () => {
   it('config.json is the resolved config, defaults included', () => {
     const c = readJson('runs', 'tiny', 'config.json');
     expect(c.seed).toBe(42);
-    expect(c.data).toEqual({ split: [0.8, 0.1, 0.1], normalize: 'standardize', perPixel: false, subset: 0.05 });
+    expect(c.data).toEqual({ split: [0.8, 0.1, 0.1], normalize: 'standardize', perPixel: false, subset: 0.05, augment: false });
     expect(c.training.epochs).toBe(2);
     expect(c.training.batchSize).toBe(64);
     expect(c.training.optimizer).toEqual({ type: 'adam', learningRate: 0.003, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });

@@ -70,7 +70,7 @@ describe('defaults', () => {
   it('a config with only model.layers resolves with every default filled in', () => {
     const c = resolveConfig(base(), FILE);
     expect(c.seed).toBe(42);
-    expect(c.data).toEqual({ split: [0.8, 0.1, 0.1], normalize: 'standardize', perPixel: false, subset: 1 });
+    expect(c.data).toEqual({ split: [0.8, 0.1, 0.1], normalize: 'standardize', perPixel: false, subset: 1, augment: false });
     expect(c.data.dir).toBeUndefined();
     expect(c.model.init).toBe('he');
     expect(c.model.initStd).toBe(0.01);
@@ -330,7 +330,7 @@ describe('validation messages', () => {
 
   describe('unknown names', () => {
     it('layer type', () => {
-      expect(resolveError((c) => (c.model.layers[0].type = 'conv'))).toBe(`${FILE}: model.layers[0].type: expected one of dense, dropout; got "conv"`);
+      expect(resolveError((c) => (c.model.layers[0].type = 'conv'))).toBe(`${FILE}: model.layers[0].type: expected one of dense, dropout, batchnorm; got "conv"`);
     });
     it('activation', () => {
       expect(resolveError((c) => (c.model.layers[0].activation = 'relu6'))).toBe(

@@ -2,8 +2,13 @@
  * Every backward pass against finite differences (tolerance in helpers/gradcheck.ts:
  * |a - n| <= 2e-4 + 2e-2 max(|a|, |n|), central differences with h = 1e-3).
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadModel, saveModel } from '../../src/io/modelfile';
 import { ACTIVATIONS, activationForward, defaultAlpha, type ActivationName } from '../../src/nn/activations';
+import { BatchNorm } from '../../src/nn/batchnorm';
 import { Dense } from '../../src/nn/dense';
 import { Dropout } from '../../src/nn/dropout';
 import { LOSSES, makeLoss } from '../../src/nn/losses';
@@ -220,5 +225,101 @@ describe('ELU', () => {
   it('defaults alpha to 1 (and leaky_relu to 0.01)', () => {
     expect(defaultAlpha('elu')).toBe(1);
     expect(defaultAlpha('leaky_relu')).toBe(0.01);
+  });
+});
+
+describe('BatchNorm', () => {
+  const N = 6;
+  const make = () => {
+    const layer = new BatchNorm(0, N, 0.1, 1e-5);
+    const params = new Params(layer.paramSpecs());
+    layer.bind(params);
+    layer.initialize();
+    params.get('layers.0.weight').data.set(randomArray(N, 51, 1)); // γ away from 1, β away from 0
+    params.get('layers.0.bias').data.set(randomArray(N, 52, 1));
+    return { layer, params };
+  };
+
+  it('backward: dγ, dβ and dx match finite differences of the training forward (batch statistics)', () => {
+    const { layer, params } = make();
+    const x = randomArray(B * N, 53, 2);
+    const c = randomArray(B * N, 54, 1);
+    const f = () => weightedSum(layer.forward(x, B, true), c, B * N);
+    f();
+    params.grad.fill(NaN); // backward must set every gradient
+    const dx = Float32Array.from(layer.backward(Float32Array.from(c), B, true)!);
+    const trained = params.trainData; // γ and β: the running statistics are not trained
+    expect(trained.length).toBe(2 * N);
+    expect(checkGradient(trained, params.trainGrad, f, sampleIndices(trained.length))).toEqual([]);
+    expect(checkGradient(x, dx, f, sampleIndices(x.length))).toEqual([]);
+  });
+
+  it('normalizes each feature over the batch in training, and moves the running statistics as PyTorch does', () => {
+    const { layer, params } = make();
+    params.get('layers.0.weight').data.fill(1);
+    params.get('layers.0.bias').data.fill(0);
+    const x = randomArray(B * N, 55, 3);
+    const y = layer.forward(x, B, true);
+    for (let j = 0; j < N; j++) {
+      let m = 0, v = 0, xm = 0, xv = 0;
+      for (let r = 0; r < B; r++) m += y[r * N + j] / B;
+      for (let r = 0; r < B; r++) v += (y[r * N + j] - m) ** 2 / B;
+      expect(m).toBeCloseTo(0, 6);
+      expect(v).toBeCloseTo(1, 3); // 1 up to epsilon
+      for (let r = 0; r < B; r++) xm += x[r * N + j] / B;
+      for (let r = 0; r < B; r++) xv += (x[r * N + j] - xm) ** 2 / (B - 1); // unbiased, as torch.nn.BatchNorm1d
+      expect(params.get('layers.0.running_mean').data[j]).toBeCloseTo(0.1 * xm, 6);
+      expect(params.get('layers.0.running_var').data[j]).toBeCloseTo(0.9 + 0.1 * xv, 5);
+    }
+  });
+
+  it('inside a model: every trained parameter\'s gradient matches through two batch norms', () => {
+    const cfg = resolveConfig(
+      {
+        model: {
+          init: 'xavier',
+          layers: [
+            { type: 'dense', units: 9, activation: 'tanh' },
+            { type: 'batchnorm' },
+            { type: 'dense', units: 8, activation: 'tanh' },
+            { type: 'batchnorm' },
+            { type: 'dense', units: 10, activation: 'softmax' },
+          ],
+        },
+      },
+      'test',
+    );
+    const model = new Model(cfg.model, 12, 3);
+    model.params.trainData.set(randomArray(model.params.trainable, 59, 0.5));
+    const loss = makeLoss('cross_entropy', model.outputActivation);
+    model.setFusedOutput(true);
+    const x = randomArray(B * 12, 60, 1);
+    const labels = Uint8Array.from([1, 5, 5, 0, 9]);
+    const f = () => loss.forward(model.forward(x, B, true), labels, B, 10);
+    const p = model.forward(x, B, true);
+    const g = new Float32Array(B * 10);
+    loss.backward(p, labels, B, 10, g);
+    model.params.grad.fill(NaN);
+    model.backward(g, B);
+    expect(checkGradient(model.params.trainData, model.params.trainGrad, f, sampleIndices(model.params.trainable))).toEqual([]);
+  });
+
+  it('uses the running statistics at evaluation, and in a model file', () => {
+    const cfg = resolveConfig({ model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }, { type: 'batchnorm' }, { type: 'dense', units: 10, activation: 'softmax' }] } }, 'test');
+    const m = new Model(cfg.model, 12, 3);
+    const bn = m.params.get('layers.1.running_mean');
+    bn.data.set(randomArray(8, 56, 1));
+    m.params.get('layers.1.running_var').data.set(randomArray(8, 57, 1).map((v) => 1 + Math.abs(v)));
+    const x = randomArray(4 * 12, 58, 1);
+    const before = Array.from(m.forward(x, 4, false));
+    // evaluation does not depend on the batch: a row alone gives the same output (up to the kernels' rounding)
+    Array.from(m.forward(x.subarray(0, 12), 1, false)).forEach((v, i) => expect(v).toBeCloseTo(before[i], 6));
+    expect(m.params.trainable).toBe(m.params.data.length - 16); // the running statistics are last, untrained
+    // saved and loaded with the model: the same outputs, the statistics under PyTorch's names
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nn-bn-')), 'bn.safetensors');
+    saveModel(file, m, { mode: 'scale', mean: 0, std: 1 }, 3, 4);
+    const back = loadModel(file);
+    expect(Array.from(back.model.params.get('layers.1.running_mean').data)).toEqual(Array.from(bn.data));
+    expect(Array.from(back.model.forward(x, 4, false))).toEqual(before);
   });
 });
