@@ -30,7 +30,15 @@ const batchnorm = z.strictObject({
   epsilon: positive.default(1e-5),
 });
 
-export const layerSchema = z.discriminatedUnion('type', [dense, dropout, batchnorm]);
+const blockLayer = z.discriminatedUnion('type', [dense, dropout, batchnorm]);
+
+// output = input + block(input): the block's layers must keep the width (checked when the model is built)
+const residual = z.strictObject({
+  type: z.literal('residual'),
+  layers: z.array(blockLayer).min(1),
+});
+
+export const layerSchema = z.discriminatedUnion('type', [dense, dropout, batchnorm, residual]);
 
 const sgd = z.strictObject({
   type: z.literal('sgd'),
@@ -143,17 +151,22 @@ export const configSchema = z
     const layers = c.model.layers;
     if (layers.length === 0) return; // already reported: at least one layer
     const last = layers[layers.length - 1];
-    layers.forEach((l, i) => {
+    const checkLayer = (l: (typeof layers)[number] | BlockLayerConfig, path: (string | number)[], isLast: boolean): void => {
+      if (l.type === 'residual') {
+        l.layers.forEach((b, j) => checkLayer(b, [...path, 'layers', j], false));
+        return;
+      }
       if (l.type === 'dense' && l.alpha !== undefined) {
-        const at = ['model', 'layers', i, 'alpha'];
+        const at = [...path, 'alpha'];
         if (l.activation === 'leaky_relu' && !(l.alpha < 1)) ctx.addIssue({ code: 'custom', path: at, message: `expected a leaky_relu slope in [0, 1); got ${l.alpha}` });
         else if (l.activation === 'elu' && !(l.alpha > 0)) ctx.addIssue({ code: 'custom', path: at, message: `expected an elu alpha above 0; got ${l.alpha}` });
         else if (l.activation !== 'leaky_relu' && l.activation !== 'elu') ctx.addIssue({ code: 'custom', path: at, message: `alpha applies to leaky_relu and elu only; this layer's activation is ${l.activation}` });
       }
-      if (l.type === 'dense' && l.activation === 'softmax' && i !== layers.length - 1) {
-        ctx.addIssue({ code: 'custom', path: ['model', 'layers', i, 'activation'], message: 'softmax is only allowed on the last layer (it turns the outputs into class probabilities)' });
+      if (l.type === 'dense' && l.activation === 'softmax' && !isLast) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'activation'], message: 'softmax is only allowed on the last layer (it turns the outputs into class probabilities)' });
       }
-    });
+    };
+    layers.forEach((l, i) => checkLayer(l, ['model', 'layers', i], i === layers.length - 1));
     if (last.type !== 'dense') {
       ctx.addIssue({ code: 'custom', path: ['model', 'layers', layers.length - 1, 'type'], message: `expected the last layer to be dense with 10 units (one per class); got ${last.type}` });
       return;
@@ -172,4 +185,5 @@ export type RawConfig = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type ModelConfig = Config['model'];
 export type LayerConfig = ModelConfig['layers'][number];
+export type BlockLayerConfig = z.output<typeof blockLayer>;
 export type OptimizerConfig = Config['training']['optimizer'];

@@ -57,8 +57,7 @@ function checkModelConfig(path: string, v: unknown): ModelConfig {
   if (!(INITS as readonly unknown[]).includes(v.init)) bad('.init', `expected one of ${INITS.join(', ')}`);
   if (!isNum(v.initStd) || v.initStd <= 0) bad('.initStd', 'expected a number > 0');
   if (!Array.isArray(v.layers) || v.layers.length === 0) return bad('.layers', 'expected a non-empty list');
-  v.layers.forEach((l: unknown, i: number) => {
-    const at = `.layers[${i}]`;
+  const check = (l: unknown, at: string, inBlock: boolean): void => {
     if (!isObj(l)) return bad(at, 'expected a mapping');
     if (l.type === 'dense') {
       if (!isCount(l.units)) bad(`${at}.units`, 'expected a whole number >= 1');
@@ -69,8 +68,12 @@ function checkModelConfig(path: string, v: unknown): ModelConfig {
     } else if (l.type === 'batchnorm') {
       if (!isNum(l.momentum) || l.momentum <= 0 || l.momentum > 1) bad(`${at}.momentum`, 'expected a number in (0, 1]');
       if (!isNum(l.epsilon) || l.epsilon <= 0) bad(`${at}.epsilon`, 'expected a number > 0');
-    } else bad(`${at}.type`, 'expected dense, dropout or batchnorm');
-  });
+    } else if (l.type === 'residual' && !inBlock) {
+      if (!Array.isArray(l.layers) || l.layers.length === 0) return bad(`${at}.layers`, 'expected a non-empty list');
+      l.layers.forEach((b: unknown, j: number) => check(b, `${at}.layers[${j}]`, true));
+    } else bad(`${at}.type`, inBlock ? 'expected dense, dropout or batchnorm' : 'expected dense, dropout, batchnorm or residual');
+  };
+  v.layers.forEach((l: unknown, i: number) => check(l, `.layers[${i}]`, false));
   const last = v.layers[v.layers.length - 1] as Obj;
   if (last.type !== 'dense') bad('.layers', 'expected a dense last layer');
   return v as unknown as ModelConfig;

@@ -20,7 +20,7 @@ export class BatchNorm implements Layer {
   private readonly xhat: BatchBuffers;
   private readonly invStd: Float64Array; // 1 / sqrt(var + ε) of the last training batch, per feature
 
-  constructor(readonly index: number, readonly inDim: number, readonly momentum: number, readonly epsilon: number) {
+  constructor(readonly index: number, readonly inDim: number, readonly momentum: number, readonly epsilon: number, readonly name = `layers.${index}`) {
     this.outDim = inDim;
     this.out = new BatchBuffers(inDim);
     this.xhat = new BatchBuffers(inDim);
@@ -28,7 +28,7 @@ export class BatchNorm implements Layer {
   }
 
   paramSpecs(): ParamSpec[] {
-    const p = `layers.${this.index}`;
+    const p = this.name;
     return [
       { name: `${p}.weight`, shape: [this.inDim], decay: false },
       { name: `${p}.bias`, shape: [this.inDim], decay: false },
@@ -38,7 +38,7 @@ export class BatchNorm implements Layer {
   }
 
   bind(params: Params): void {
-    const p = `layers.${this.index}`;
+    const p = this.name;
     this.gamma = params.get(`${p}.weight`);
     this.beta = params.get(`${p}.bias`);
     this.runMean = params.get(`${p}.running_mean`);

@@ -28,6 +28,8 @@ export class Dense implements Layer {
     readonly outDim: number,
     readonly activation: ActivationName,
     readonly actOpts: ActivationOptions,
+    /** Its parameters' names start with this: layers.<index>, or layers.<i>.layers.<j> inside a residual block. */
+    readonly name = `layers.${index}`,
   ) {
     this.out = new BatchBuffers(outDim);
     this.dx = new BatchBuffers(inDim);
@@ -35,14 +37,14 @@ export class Dense implements Layer {
 
   paramSpecs(): ParamSpec[] {
     return [
-      { name: `layers.${this.index}.weight`, shape: [this.inDim, this.outDim], decay: true, transposed: true },
-      { name: `layers.${this.index}.bias`, shape: [this.outDim], decay: false },
+      { name: `${this.name}.weight`, shape: [this.inDim, this.outDim], decay: true, transposed: true },
+      { name: `${this.name}.bias`, shape: [this.outDim], decay: false },
     ];
   }
 
   bind(params: Params): void {
-    this.W = params.get(`layers.${this.index}.weight`);
-    this.b = params.get(`layers.${this.index}.bias`);
+    this.W = params.get(`${this.name}.weight`);
+    this.b = params.get(`${this.name}.bias`);
   }
 
   forward(x: Float32Array, B: number, _training: boolean): Float32Array {

@@ -3,7 +3,8 @@
  * layers and the flat parameter block; it knows nothing about optimizers,
  * losses or training loops.
  */
-import type { ModelConfig } from '../config/schema';
+import type { BlockLayerConfig, LayerConfig, ModelConfig } from '../config/schema';
+import { UserError } from '../util/errors';
 import { Rng, Rng4 } from '../util/rng';
 import { defaultAlpha, type ActivationName } from './activations';
 import { BatchNorm } from './batchnorm';
@@ -12,6 +13,7 @@ import { Dropout } from './dropout';
 import { initWeights } from './init';
 import type { Layer } from './layer';
 import { Params } from './params';
+import { Residual } from './residual';
 
 export class Model {
   readonly layers: Layer[] = [];
@@ -22,16 +24,33 @@ export class Model {
 
   constructor(readonly config: ModelConfig, readonly inDim: number, seed: number, initialize = true) {
     const dropoutRng = new Rng4(Rng.derive(seed, 'dropout'));
+    // one layer from its config, taking `width` inputs; name prefixes its parameters
+    const build = (l: LayerConfig | BlockLayerConfig, i: number, width: number, name: string): Layer => {
+      switch (l.type) {
+        case 'dense':
+          return new Dense(i, width, l.units, l.activation, { alpha: l.alpha ?? defaultAlpha(l.activation) }, name);
+        case 'batchnorm':
+          return new BatchNorm(i, width, l.momentum, l.epsilon, name);
+        case 'dropout':
+          return new Dropout(i, width, l.rate, dropoutRng);
+        case 'residual': {
+          const inner: Layer[] = [];
+          let w = width;
+          l.layers.forEach((b, j) => {
+            const layer = build(b, j, w, `${name}.layers.${j}`);
+            inner.push(layer);
+            w = layer.outDim;
+          });
+          if (w !== width) throw new UserError(`model.layers[${i}]: a residual block must keep its width (output = input + block(input)); it takes ${width} values and its layers give ${w}`);
+          return new Residual(i, width, inner);
+        }
+      }
+    };
     let width = inDim;
     config.layers.forEach((l, i) => {
-      if (l.type === 'dense') {
-        this.layers.push(new Dense(i, width, l.units, l.activation, { alpha: l.alpha ?? defaultAlpha(l.activation) }));
-        width = l.units;
-      } else if (l.type === 'batchnorm') {
-        this.layers.push(new BatchNorm(i, width, l.momentum, l.epsilon));
-      } else {
-        this.layers.push(new Dropout(i, width, l.rate, dropoutRng));
-      }
+      const layer = build(l, i, width, `layers.${i}`);
+      this.layers.push(layer);
+      width = layer.outDim;
     });
     this.outDim = width;
     const last = this.layers[this.layers.length - 1];
@@ -43,11 +62,16 @@ export class Model {
     if (initialize) this.initialize(Rng.derive(seed, 'init'));
   }
 
+  /** Every layer, with the layers inside residual blocks in their place. */
+  allLayers(): Layer[] {
+    return this.layers.flatMap((l) => (l instanceof Residual ? [l, ...l.layers] : [l]));
+  }
+
   private initialize(rng: Rng): void {
-    for (const l of this.layers) {
+    for (const l of this.allLayers()) {
       if (l instanceof Dense) {
-        initWeights(this.config.init, this.params.get(`layers.${l.index}.weight`).data, l.inDim, l.outDim, rng, this.config.initStd);
-        this.params.get(`layers.${l.index}.bias`).data.fill(0);
+        initWeights(this.config.init, this.params.get(`${l.name}.weight`).data, l.inDim, l.outDim, rng, this.config.initStd);
+        this.params.get(`${l.name}.bias`).data.fill(0);
       } else if (l instanceof BatchNorm) {
         l.initialize();
       }

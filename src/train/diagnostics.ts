@@ -50,10 +50,11 @@ export class Diagnostics {
 
   constructor(model: Model, stepsPerEpoch: number) {
     this.every = Math.max(1, Math.floor(stepsPerEpoch / SAMPLES));
-    this.layers = model.layers
+    this.layers = model
+      .allLayers()
       .filter((l): l is Dense => l instanceof Dense)
       .map((dense) => {
-        const weight = model.params.get(`layers.${dense.index}.weight`);
+        const weight = model.params.get(`${dense.name}.weight`);
         return { dense, weight, before: new Float32Array(weight.data.length), alive: dense.activation === 'relu' ? new Uint8Array(dense.outDim) : null, gradSum: 0, ratioSum: 0, ratioMax: 0 };
       });
   }
@@ -107,7 +108,7 @@ export class Diagnostics {
   endEpoch(): LayerDiagnostics[] {
     const n = Math.max(1, this.samples);
     return this.layers.map((t) => {
-      const d: LayerDiagnostics = { layer: `layers.${t.dense.index}`, gradNorm: t.gradSum / n, updateRatio: t.ratioSum / n, maxUpdateRatio: t.ratioMax };
+      const d: LayerDiagnostics = { layer: t.dense.name, gradNorm: t.gradSum / n, updateRatio: t.ratioSum / n, maxUpdateRatio: t.ratioMax };
       if (t.alive) d.deadRelu = 1 - t.alive.reduce((a, v) => a + v, 0) / t.alive.length;
       return d;
     });

@@ -330,7 +330,7 @@ describe('validation messages', () => {
 
   describe('unknown names', () => {
     it('layer type', () => {
-      expect(resolveError((c) => (c.model.layers[0].type = 'conv'))).toBe(`${FILE}: model.layers[0].type: expected one of dense, dropout, batchnorm; got "conv"`);
+      expect(resolveError((c) => (c.model.layers[0].type = 'conv'))).toBe(`${FILE}: model.layers[0].type: expected one of dense, dropout, batchnorm, residual; got "conv"`);
     });
     it('activation', () => {
       expect(resolveError((c) => (c.model.layers[0].activation = 'relu6'))).toBe(
@@ -515,3 +515,16 @@ describe('applyOverrides (the command-line --seed and --epochs)', () => {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('residual blocks in a config', () => {
+  const layers = (inner: unknown[]) => ({ model: { layers: [{ type: 'dense', units: 8, activation: 'relu' }, { type: 'residual', layers: inner }, { type: 'dense', units: 10, activation: 'softmax' }] } });
+  it('resolve with their layers\' defaults', () => {
+    const c = resolveConfig(layers([{ type: 'dense', units: 8 }, { type: 'batchnorm' }]), 'c.yaml');
+    expect(c.model.layers[1]).toEqual({ type: 'residual', layers: [{ type: 'dense', units: 8, activation: 'linear' }, { type: 'batchnorm', momentum: 0.1, epsilon: 1e-5 }] });
+  });
+  it('check the layers inside them too', () => {
+    expect(() => resolveConfig(layers([{ type: 'dense', units: 8, activation: 'softmax' }]), 'c.yaml')).toThrow('c.yaml: model.layers[1].layers[0].activation: softmax is only allowed on the last layer');
+    expect(() => resolveConfig(layers([{ type: 'residual', layers: [] }]), 'c.yaml')).toThrow('c.yaml: model.layers[1].layers[0].type');
+    expect(() => resolveConfig(layers([]), 'c.yaml')).toThrow('c.yaml: model.layers[1].layers');
+  });
+});

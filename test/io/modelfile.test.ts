@@ -66,7 +66,7 @@ describe('model files', () => {
       ['no config', (_t, m) => delete m.config, /metadata has no "config"/],
       ['config not JSON', (_t, m) => (m.config = '{'), /metadata "config" is not valid JSON/],
       ['bad activation', (_t, m) => (m.config = m.config.replace('leaky_relu', 'swish')), /metadata config\.layers\[0\]\.activation: expected one of linear, relu/],
-      ['bad layer type', (_t, m) => (m.config = m.config.replace('"dropout"', '"conv"')), /metadata config\.layers\[1\]\.type: expected dense, dropout or batchnorm/],
+      ['bad layer type', (_t, m) => (m.config = m.config.replace('"dropout"', '"conv"')), /metadata config\.layers\[1\]\.type: expected dense, dropout, batchnorm or residual/],
       ['std not positive', (_t, m) => (m.normalization = JSON.stringify({ ...norm, std: 0 })), /metadata normalization: std: expected a number > 0/],
       ['per-pixel mean of the wrong length', (_t, m) => (m.normalization = JSON.stringify({ ...norm, mean: [0, 1] })), /mean has 2 values; expected 12, one per pixel/],
       ['bad input size', (_t, m) => (m.input = '{"rows": 0, "cols": 4}'), /metadata input: expected/],

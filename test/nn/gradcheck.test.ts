@@ -323,3 +323,48 @@ describe('BatchNorm', () => {
     expect(Array.from(back.model.forward(x, 4, false))).toEqual(before);
   });
 });
+
+describe('Residual blocks', () => {
+  const block = (units: number) => ({ type: 'residual', layers: [{ type: 'dense', units, activation: 'tanh' }, { type: 'batchnorm' }, { type: 'dense', units, activation: 'tanh' }] });
+  const cfgOf = (layers: unknown[]) => resolveConfig({ model: { init: 'xavier', layers } }, 'test').model;
+
+  it('backward: every parameter gradient through two blocks (and the identity paths) matches finite differences', () => {
+    const model = new Model(cfgOf([{ type: 'dense', units: 8, activation: 'tanh' }, block(8), block(8), { type: 'dense', units: 10, activation: 'softmax' }]), 12, 3);
+    expect(model.params.get('layers.1.layers.0.weight').shape).toEqual([8, 8]);
+    model.params.trainData.set(randomArray(model.params.trainable, 61, 0.5));
+    const loss = makeLoss('cross_entropy', model.outputActivation);
+    model.setFusedOutput(true);
+    const x = randomArray(B * 12, 62, 1);
+    const labels = Uint8Array.from([1, 5, 5, 0, 9]);
+    const f = () => loss.forward(model.forward(x, B, true), labels, B, 10);
+    const p = model.forward(x, B, true);
+    const g = new Float32Array(B * 10);
+    loss.backward(p, labels, B, 10, g);
+    model.params.grad.fill(NaN);
+    model.backward(g, B);
+    expect(checkGradient(model.params.trainData, model.params.trainGrad, f, sampleIndices(model.params.trainable))).toEqual([]);
+  });
+
+  it('adds the input to the block: a block whose last layer is all zero is the identity', () => {
+    const model = new Model(cfgOf([{ type: 'dense', units: 6, activation: 'linear' }, { type: 'residual', layers: [{ type: 'dense', units: 6, activation: 'linear' }] }, { type: 'dense', units: 10, activation: 'softmax' }]), 4, 1);
+    model.params.get('layers.1.layers.0.weight').data.fill(0);
+    model.params.get('layers.1.layers.0.bias').data.fill(0);
+    const x = randomArray(2 * 4, 63, 1);
+    const h = Float32Array.from(model.layers[0].forward(x, 2, false));
+    expect(Array.from(model.layers[1].forward(h, 2, false))).toEqual(Array.from(h));
+  });
+
+  it('must keep its width: one line naming the layer', () => {
+    expect(() => new Model(cfgOf([{ type: 'dense', units: 8, activation: 'relu' }, { type: 'residual', layers: [{ type: 'dense', units: 7, activation: 'relu' }] }, { type: 'dense', units: 10, activation: 'softmax' }]), 12, 1)).toThrow(
+      'model.layers[1]: a residual block must keep its width (output = input + block(input)); it takes 8 values and its layers give 7',
+    );
+  });
+
+  it('are saved and loaded with the model', () => {
+    const m = new Model(cfgOf([{ type: 'dense', units: 8, activation: 'relu' }, block(8), { type: 'dense', units: 10, activation: 'softmax' }]), 12, 5);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nn-res-')), 'res.safetensors');
+    saveModel(file, m, { mode: 'scale', mean: 0, std: 1 }, 3, 4);
+    const x = randomArray(3 * 12, 64, 1);
+    expect(Array.from(loadModel(file).model.forward(x, 3, false))).toEqual(Array.from(m.forward(x, 3, false)));
+  });
+});
