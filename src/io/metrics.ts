@@ -43,7 +43,7 @@ export function writeMetrics(dir: string, r: RunReport): void {
       lr: h.lr,
       seconds: round(h.seconds, 3),
       samplesPerSecond: Math.round(h.samplesPerSecond),
-      // per dense layer, measured on about 20 steps an epoch: weight-gradient norm, ‖Δw‖/‖w‖ of a step, ReLU units dead on all of them
+      // per dense layer, measured on about 10 steps an epoch: weight-gradient norm, ‖Δw‖/‖w‖ of a step, ReLU units dead on all of them
       diagnostics: h.diagnostics?.map((d) => ({ layer: d.layer, gradNorm: sig(d.gradNorm), updateRatio: sig(d.updateRatio), maxUpdateRatio: sig(d.maxUpdateRatio), ...(d.deadRelu === undefined ? {} : { deadRelu: round(d.deadRelu, 4) }) })),
     })),
     val: { samples: r.val.samples, loss: round(r.val.loss, 6), accuracy: round(r.val.accuracy, 6) },

@@ -15,7 +15,7 @@ import { Dense } from '../nn/dense';
 import type { Model } from '../nn/model';
 import type { ParamView } from '../nn/params';
 
-export const SAMPLES = 20;
+export const SAMPLES = 10;
 // A layer's gradient this many times smaller than the largest layer's: vanishing.
 const VANISHING_RATIO = 1e-3;
 // A gradient norm above this (or not finite), or a step larger than the weights it changes: exploding.
