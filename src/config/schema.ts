@@ -167,6 +167,16 @@ export const configSchema = z
       }
     };
     layers.forEach((l, i) => checkLayer(l, ['model', 'layers', i], i === layers.length - 1));
+    // a residual block must keep the width it gets (known here after the first dense layer; the
+    // model checks blocks that see the raw input against the data)
+    let width: number | null = null;
+    layers.forEach((l, i) => {
+      if (l.type === 'dense') width = l.units;
+      if (l.type !== 'residual' || width === null) return;
+      let w: number = width;
+      for (const b of l.layers) if (b.type === 'dense') w = b.units;
+      if (w !== width) ctx.addIssue({ code: 'custom', path: ['model', 'layers', i, 'layers'], message: `a residual block must keep its width (output = input + block(input)); it takes ${width} values and its layers give ${w}` });
+    });
     if (last.type !== 'dense') {
       ctx.addIssue({ code: 'custom', path: ['model', 'layers', layers.length - 1, 'type'], message: `expected the last layer to be dense with 10 units (one per class); got ${last.type}` });
       return;

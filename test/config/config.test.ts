@@ -528,3 +528,11 @@ describe('residual blocks in a config', () => {
     expect(() => resolveConfig(layers([]), 'c.yaml')).toThrow('c.yaml: model.layers[1].layers');
   });
 });
+
+describe('residual width, checked with the config', () => {
+  it('refuses a block that changes the width before any file is written', () => {
+    expect(() =>
+      resolveConfig({ model: { layers: [{ type: 'dense', units: 64, activation: 'relu' }, { type: 'residual', layers: [{ type: 'dense', units: 32, activation: 'relu' }] }, { type: 'dense', units: 10, activation: 'softmax' }] } }, 'c.yaml'),
+    ).toThrow('c.yaml: model.layers[1].layers: a residual block must keep its width (output = input + block(input)); it takes 64 values and its layers give 32');
+  });
+});

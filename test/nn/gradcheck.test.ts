@@ -354,9 +354,10 @@ describe('Residual blocks', () => {
     expect(Array.from(model.layers[1].forward(h, 2, false))).toEqual(Array.from(h));
   });
 
-  it('must keep its width: one line naming the layer', () => {
-    expect(() => new Model(cfgOf([{ type: 'dense', units: 8, activation: 'relu' }, { type: 'residual', layers: [{ type: 'dense', units: 7, activation: 'relu' }] }, { type: 'dense', units: 10, activation: 'softmax' }]), 12, 1)).toThrow(
-      'model.layers[1]: a residual block must keep its width (output = input + block(input)); it takes 8 values and its layers give 7',
+  it('must keep its width: a block on the raw input is checked against the data, one line naming the layer', () => {
+    // (after a dense layer the config check refuses it first: see test/config)
+    expect(() => new Model(cfgOf([{ type: 'residual', layers: [{ type: 'dense', units: 7, activation: 'relu' }] }, { type: 'dense', units: 10, activation: 'softmax' }]), 12, 1)).toThrow(
+      'model.layers[0]: a residual block must keep its width (output = input + block(input)); it takes 12 values and its layers give 7',
     );
   });
 
