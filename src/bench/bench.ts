@@ -192,7 +192,7 @@ function predictStartup(): { medianSeconds: number; runs: number[] } {
 
 async function main(): Promise<void> {
   const program = new Command('bench')
-    .option('--epochs <n>', 'epochs per run (the median skips the first)', (v) => Number(v), 6)
+    .option('--epochs <n>', 'epochs per run (the median skips the first)', (v) => Number(v), 8)
     .option('--wide', 'the wide network 784-1024-1024-10 instead of 784-128-64-10')
     .option('--vs <peer...>', 'peers to compare with: numpy, numpy-avx512, torch, sklearn, tfjs (with --wide: torch, numpy, numpy-avx512)')
     .option('--runs <k>', 'alternating runs of each (the best median counts)', (v) => Number(v), 1)
