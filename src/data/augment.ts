@@ -48,6 +48,15 @@ export class Augmenter {
     if (cfg.elastic) for (let k = 0; k < FIELDS; k++) this.fields.push(elasticField(this.rng, side, cfg.elastic.alpha, cfg.elastic.sigma));
   }
 
+  /** The generator's state, for checkpoints (the field bank is remade from the seed). */
+  getState(): number[] {
+    return this.rng.getState();
+  }
+
+  setState(s: number[]): void {
+    this.rng.setState(s);
+  }
+
   /** out's row r = normalize(transform(images[idx[start + r]])), a fresh random transform each. */
   batch(images: Uint8Array, idx: Uint32Array, start: number, B: number, norm: Normalizer, out: Float32Array): void {
     const D = this.side * this.side;

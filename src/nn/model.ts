@@ -21,9 +21,12 @@ export class Model {
   readonly outDim: number;
   readonly outputActivation: ActivationName;
   private readonly last: Dense;
+  /** The generator every dropout layer draws from, in order (its state goes into checkpoints). */
+  readonly dropoutLanes: Rng4;
 
   constructor(readonly config: ModelConfig, readonly inDim: number, seed: number, initialize = true) {
     const dropoutRng = new Rng4(Rng.derive(seed, 'dropout'));
+    this.dropoutLanes = dropoutRng;
     // one layer from its config, taking `width` inputs; name prefixes its parameters
     const build = (l: LayerConfig | BlockLayerConfig, i: number, width: number, name: string): Layer => {
       switch (l.type) {

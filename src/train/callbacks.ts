@@ -40,6 +40,15 @@ export interface Callback {
   onTrainEnd?(): void;
   /** A problem the diagnostics found (vanishing or exploding gradients, dying ReLUs), once per run each. */
   onWarning?(message: string): void;
+  /** Callbacks with state say so under a name, for checkpoints: JSON values, and Float32Arrays as tensors. */
+  readonly stateName?: string;
+  getState?(): CallbackState;
+  setState?(s: CallbackState): void;
+}
+
+export interface CallbackState {
+  values: Record<string, number>;
+  tensors: Record<string, Float32Array>;
 }
 
 export interface EarlyStoppingOptions {
@@ -50,6 +59,7 @@ export interface EarlyStoppingOptions {
 }
 
 export class EarlyStopping implements Callback {
+  readonly stateName = 'earlyStopping';
   best = NaN;
   bestEpoch = 0;
   wait = 0;
@@ -82,6 +92,17 @@ export class EarlyStopping implements Callback {
   onTrainEnd(): void {
     if (this.snapshot && this.bestEpoch > 0) this.params.data.set(this.snapshot);
   }
+
+  getState(): CallbackState {
+    return { values: { best: this.best, bestEpoch: this.bestEpoch, wait: this.wait }, tensors: this.snapshot ? { snapshot: this.snapshot } : {} };
+  }
+
+  setState(s: CallbackState): void {
+    this.best = s.values.best;
+    this.bestEpoch = s.values.bestEpoch;
+    this.wait = s.values.wait;
+    if (this.snapshot && s.tensors.snapshot) this.snapshot.set(s.tensors.snapshot);
+  }
 }
 
 export interface ReduceLROnPlateauOptions {
@@ -98,6 +119,7 @@ export interface ReduceLROnPlateauOptions {
  * minDelta, lr becomes max(lr * factor, minLr) and the count starts again.
  */
 export class ReduceLROnPlateau implements Callback {
+  readonly stateName = 'reduceLROnPlateau';
   private best = NaN;
   private wait = 0;
 
@@ -117,5 +139,14 @@ export class ReduceLROnPlateau implements Callback {
       control.lr = lr;
       this.wait = 0;
     }
+  }
+
+  getState(): CallbackState {
+    return { values: { best: this.best, wait: this.wait }, tensors: {} };
+  }
+
+  setState(s: CallbackState): void {
+    this.best = s.values.best;
+    this.wait = s.values.wait;
   }
 }

@@ -114,6 +114,16 @@ export class Diagnostics {
     });
   }
 
+  /** The warnings given so far (by key), for checkpoints: a resumed run does not repeat them. */
+  get given(): string[] {
+    return [...this.warned];
+  }
+
+  set given(keys: string[]) {
+    this.warned.clear();
+    for (const k of keys) this.warned.add(k);
+  }
+
   /** Warnings the numbers call for that this run has not given yet. */
   warnings(layers: LayerDiagnostics[], epoch: number): string[] {
     const out: string[] = [];

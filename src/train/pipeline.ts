@@ -13,7 +13,7 @@ import { Model } from '../nn/model';
 import { makeOptimizer } from '../optim';
 import { EarlyStopping, ReduceLROnPlateau, type Callback } from './callbacks';
 import { evaluate, type Evaluation } from './evaluate';
-import { Trainer, type FitResult } from './trainer';
+import { Trainer, type FitResult, type TrainState } from './trainer';
 
 export interface PreparedData {
   ds: Dataset;
@@ -38,7 +38,14 @@ export interface TrainOutcome {
   test: Evaluation;
 }
 
-export async function runTraining(cfg: Config, data: PreparedData, callbacks: Callback[]): Promise<TrainOutcome> {
+/** How a caller follows and steers a run: resume from a checkpoint, receive checkpoints, get the trainer (to stop it). */
+export interface RunHooks {
+  resume?: TrainState;
+  onCheckpoint?: (s: TrainState) => void;
+  started?: (trainer: Trainer) => void;
+}
+
+export async function runTraining(cfg: Config, data: PreparedData, callbacks: Callback[], hooks: RunHooks = {}): Promise<TrainOutcome> {
   const { ds, split } = data;
   const normalization = fitNormalization(cfg.data.normalize, cfg.data.perPixel, ds.images, split.train, ds.dim);
   const norm = new Normalizer(normalization, ds.dim);
@@ -64,7 +71,8 @@ export async function runTraining(cfg: Config, data: PreparedData, callbacks: Ca
     },
     [...(es ? [es] : []), ...(plateau ? [plateau] : []), ...callbacks],
   );
-  const fit = await trainer.fit(ds, split.train, split.val, norm);
+  hooks.started?.(trainer);
+  const fit = await trainer.fit(ds, split.train, split.val, norm, hooks.resume, hooks.onCheckpoint);
   const bestEpoch = es && cfg.training.earlyStopping && cfg.training.earlyStopping.restoreBest ? es.bestEpoch : null;
   return {
     model,

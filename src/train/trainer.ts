@@ -13,7 +13,7 @@ import type { Model } from '../nn/model';
 import type { Optimizer } from '../optim/optimizer';
 import { UserError } from '../util/errors';
 import { Rng } from '../util/rng';
-import type { BatchInfo, Callback, EpochLog, TrainerControl } from './callbacks';
+import type { BatchInfo, Callback, CallbackState, EpochLog, TrainerControl } from './callbacks';
 import { evaluate } from './evaluate';
 import { argmaxRow } from './metrics';
 import { clipGradNorm } from './clip';
@@ -38,6 +38,27 @@ export interface FitResult {
   stopReason: string;
   trainSeconds: number;
   warnings: string[];
+  interrupted: boolean; // stopped by requestStop: the weights are those of the last complete epoch
+}
+
+/**
+ * Everything a run needs to go on from the end of an epoch exactly as if it had
+ * never stopped: the weights, the optimizer's moments and step count, every
+ * generator, the order the next shuffle starts from, the callbacks' state (early
+ * stopping's best weights, the plateau count) and the metrics so far.
+ */
+export interface TrainState {
+  epoch: number; // epochs completed
+  params: Float32Array;
+  optimizer: { t: number; buffers: Record<string, Float32Array> };
+  order: Uint32Array;
+  rng: { shuffle: number[]; dropout: number[]; augment: number[] | null };
+  control: { lr: number; scale: number };
+  callbacks: Record<string, CallbackState>;
+  history: EpochLog[];
+  warnings: string[];
+  warned: string[];
+  trainSeconds: number;
 }
 
 // Yield to the event loop this often, so signals and progress timers are served.
@@ -63,7 +84,18 @@ export class Trainer {
     model.setFusedOutput(loss.fusedWith !== null && loss.fusedWith === model.outputActivation);
   }
 
-  async fit(ds: Dataset, train: Uint32Array, val: Uint32Array, norm: Normalizer): Promise<FitResult> {
+  private stopWhy: string | null = null;
+
+  /** Ends training at the next batch boundary; the epoch under way is dropped (its start is the last checkpoint). */
+  requestStop(why: string): void {
+    this.stopWhy = why;
+  }
+
+  /**
+   * Trains from scratch, or from `resume` (a state that onCheckpoint gave after an epoch);
+   * onCheckpoint gets the state after every complete epoch.
+   */
+  async fit(ds: Dataset, train: Uint32Array, val: Uint32Array, norm: Normalizer, resume?: TrainState, onCheckpoint?: (s: TrainState) => void): Promise<FitResult> {
     const { model, optimizer, loss, opts } = this;
     const params = model.params;
     const C = model.outDim;
@@ -89,8 +121,39 @@ export class Trainer {
     const warnings: string[] = [];
     const lastGood = new Float32Array(params.data.length); // the weights at the start of the epoch
     let diverged = '';
+    let interrupted = false;
+    let first = 1;
+    if (resume) {
+      params.data.set(resume.params);
+      optimizer.setState(resume.optimizer);
+      order.set(resume.order);
+      this.shuffleRng.setState(resume.rng.shuffle);
+      model.dropoutLanes.setState(resume.rng.dropout);
+      if (aug && resume.rng.augment) aug.setState(resume.rng.augment);
+      this.control.lr = resume.control.lr;
+      this.control.scale = resume.control.scale;
+      for (const cb of this.callbacks) if (cb.stateName && resume.callbacks[cb.stateName]) cb.setState?.(resume.callbacks[cb.stateName]);
+      history.push(...resume.history);
+      warnings.push(...resume.warnings);
+      diag.given = resume.warned;
+      trainSeconds = resume.trainSeconds;
+      first = resume.epoch + 1;
+    }
+    const state = (epoch: number): TrainState => ({
+      epoch,
+      params: params.data,
+      optimizer: optimizer.getState(),
+      order,
+      rng: { shuffle: this.shuffleRng.getState(), dropout: model.dropoutLanes.getState(), augment: aug ? aug.getState() : null },
+      control: { lr: this.control.lr, scale: this.control.scale },
+      callbacks: Object.fromEntries(this.callbacks.filter((cb) => cb.stateName && cb.getState).map((cb) => [cb.stateName!, cb.getState!()])),
+      history,
+      warnings,
+      warned: diag.given,
+      trainSeconds,
+    });
 
-    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+    for (let epoch = first; epoch <= opts.epochs && !this.stopWhy; epoch++) {
       this.control.lr = scheduledRate(opts.schedule, opts.learningRate, epoch, opts.epochs) * this.control.scale;
       for (const cb of this.callbacks) cb.onEpochBegin?.(epoch, batches);
       this.shuffleRng.shuffle(order);
@@ -142,6 +205,13 @@ export class Trainer {
         info.accuracy = correct / seen;
         for (const cb of this.callbacks) cb.onBatchEnd?.(info);
         if (bi % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
+        if (this.stopWhy) break;
+      }
+      if (this.stopWhy) {
+        params.data.set(lastGood); // drop the epoch under way: the last complete one is what a resume continues from
+        interrupted = true;
+        stopReason = `${this.stopWhy} during epoch ${epoch}; kept the weights of epoch ${epoch - 1}`;
+        break;
       }
       if (diverged) {
         params.data.set(lastGood);
@@ -169,13 +239,18 @@ export class Trainer {
         warnings.push(w);
         for (const cb of this.callbacks) cb.onWarning?.(w);
       }
+      onCheckpoint?.(state(epoch));
       if (stop) {
         stopReason = stop;
         break;
       }
     }
-    for (const cb of this.callbacks) cb.onTrainEnd?.();
-    return { history, stopReason, trainSeconds, warnings };
+    if (this.stopWhy && !interrupted) {
+      interrupted = true; // asked between epochs: the last checkpoint is complete
+      stopReason = `${this.stopWhy} after epoch ${history.length}`;
+    }
+    if (!interrupted) for (const cb of this.callbacks) cb.onTrainEnd?.(); // (a resumed run restores the best weights at its end)
+    return { history, stopReason, trainSeconds, warnings, interrupted };
   }
 }
 
