@@ -23,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     await program.parseAsync(argv);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0; // a command may set one (nn train interrupted: 130, 143)
   } catch (e) {
     return reportError(e, argv.includes('--debug'));
   }

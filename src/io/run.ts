@@ -11,7 +11,7 @@ import { writeFileAtomic } from './atomic';
 
 export const RUNS_DIR = 'runs';
 const LATEST = '.latest';
-const RUN_FILES = ['model.safetensors', 'metrics.json', 'metrics.csv', 'config.json'];
+const RUN_FILES = ['model.safetensors', 'metrics.json', 'metrics.csv', 'config.json', 'run.json', 'checkpoint.safetensors'];
 
 function holdsRun(dir: string): boolean {
   return fs.existsSync(dir) && RUN_FILES.some((f) => fs.existsSync(path.join(dir, f)));

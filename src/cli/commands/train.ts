@@ -1,4 +1,9 @@
-/** nn train: parse options, run the training pipeline, write the run folder, print a summary. */
+/**
+ * nn train: parse options, run the training pipeline, write the run folder, print a summary.
+ * After every epoch the run folder gets a checkpoint; Ctrl-C or SIGTERM stops at the next batch
+ * and prints the command that resumes (`--resume DIR`), which goes on exactly where it stopped.
+ */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { BACKEND_NAMES, configureKernels, type BackendName } from '../../kernels';
@@ -19,44 +24,104 @@ export function trainCommand(): Command {
     .option('-f, --force', 'overwrite the files of an earlier run in --out')
     .addOption(new Option('--backend <name>', 'kernels: wasm (WebAssembly SIMD), ts, or naive (the reference); default: the fastest available').choices([...BACKEND_NAMES]))
     .addOption(new Option('--threads <n>', 'threads for the large products (default: all cores); results do not depend on it').argParser(intOption('--threads', 1)))
-    .action(async (opts: { config: string; out?: string; seed?: number; epochs?: number; force?: boolean; backend?: BackendName; threads?: number }) => {
+    .option('--resume <dir>', 'go on with an interrupted run from its last checkpoint (its own config and folder)')
+    .action(async function (this: Command, opts: { config: string; out?: string; seed?: number; epochs?: number; force?: boolean; backend?: BackendName; threads?: number; resume?: string }) {
       const started = performance.now();
       // The config schema, YAML and the trainer load only when training: other commands start faster.
       const { loadConfig } = require('../../config/load') as typeof import('../../config/load');
       const { prepareData, runTraining } = require('../../train/pipeline') as typeof import('../../train/pipeline');
       const { pct, progressCallback } = require('../progress') as typeof import('../progress');
+      const { loadCheckpoint, provenanceDiff, saveCheckpoint, sha256, CHECKPOINT_FILE } = require('../../io/checkpoint') as typeof import('../../io/checkpoint');
+      if (opts.resume) {
+        for (const o of ['config', 'seed', 'epochs', 'out', 'force']) {
+          if (this.getOptionValueSource(o) === 'cli') throw new UserError(`--resume goes on with the run's own config and folder; drop --${o}`);
+        }
+      }
       const { backend, threads } = configureKernels({ backend: opts.backend, threads: opts.threads });
-      const { config, name, file } = loadConfig(opts.config, { seed: opts.seed, 'training.epochs': opts.epochs });
+      const resumeFrom = opts.resume ? checkRunDir(opts.resume) : null;
+      const { config, name, file } = resumeFrom ? loadConfig(path.join(resumeFrom, 'config.json')) : loadConfig(opts.config, { seed: opts.seed, 'training.epochs': opts.epochs });
       const data = prepareData(config);
-      const dir = prepareRunDir(name, opts.out, Boolean(opts.force));
-      writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
       const { ds, split } = data;
+      const provenance = {
+        configHash: sha256(JSON.stringify(config)),
+        dataHash: sha256(ds.images, ds.labels),
+        split: { train: split.train.length, val: split.val.length, test: split.test.length, seed: config.seed },
+        nn: require('../../../package.json').version as string,
+        node: process.version,
+      };
+      let resume: import('../../train/trainer').TrainState | undefined;
+      if (resumeFrom) {
+        const ckpt = path.join(resumeFrom, CHECKPOINT_FILE);
+        if (!fs.existsSync(ckpt)) throw new UserError(`${resumeFrom}: no ${CHECKPOINT_FILE}; the run had not finished an epoch (or this is not a run folder)`);
+        const loaded = loadCheckpoint(ckpt);
+        const diff = provenanceDiff(loaded.provenance, provenance);
+        if (diff) throw new UserError(`${ckpt}: cannot resume: ${diff}`);
+        resume = loaded.state;
+      }
+      const dir = resumeFrom ?? prepareRunDir(name, opts.out, Boolean(opts.force));
+      if (!resumeFrom) {
+        writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+        writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify(provenance, null, 2) + '\n');
+      }
       process.stdout.write(
-        `training ${file} -> ${dir}\n` +
+        (resume ? `resuming ${dir} after epoch ${resume.epoch}\n` : `training ${file} -> ${dir}\n`) +
           `data: ${ds.n} images ${ds.rows}x${ds.cols} from ${displayPath(ds.dir)}; split ${split.train.length}/${split.val.length}/${split.test.length} (train/val/test)\n` +
           `kernels: ${backend}, ${threads} thread${threads > 1 ? 's' : ''}\n`,
       );
-      const outcome = await runTraining(config, data, [progressCallback(config.training.epochs)]);
-      saveModel(path.join(dir, 'model.safetensors'), outcome.model, outcome.normalization, ds.rows, ds.cols);
-      writeMetrics(dir, {
-        config: file,
-        history: outcome.fit.history,
-        bestEpoch: outcome.bestEpoch,
-        stopReason: outcome.fit.stopReason,
-        warnings: outcome.fit.warnings,
-        trainSeconds: outcome.fit.trainSeconds,
-        totalSeconds: (performance.now() - started) / 1000,
-        split: {
-          mode: config.data.split === 'official' ? 'official' : config.data.split.join('/'),
-          seed: config.seed,
-          train: split.train.length,
-          val: split.val.length,
-          test: split.test.length,
+      const writeRunMetrics = (outcome: import('../../train/pipeline').TrainOutcome) =>
+        writeMetrics(dir, {
+          config: file,
+          history: outcome.fit.history,
+          bestEpoch: outcome.bestEpoch,
+          stopReason: outcome.fit.stopReason,
+          warnings: outcome.fit.warnings,
+          trainSeconds: outcome.fit.trainSeconds,
+          totalSeconds: (performance.now() - started) / 1000,
+          split: {
+            mode: config.data.split === 'official' ? 'official' : config.data.split.join('/'),
+            seed: config.seed,
+            train: split.train.length,
+            val: split.val.length,
+            test: split.test.length,
+          },
+          val: outcome.val,
+          test: outcome.test,
+          environment: { node: process.version, platform: `${process.platform}-${process.arch}`, nn: require('../../../package.json').version, backend, threads: String(threads) },
+        });
+
+      // Ctrl-C or SIGTERM: stop at the next batch (the last checkpoint stays); a second one quits at once.
+      let trainer: import('../../train/trainer').Trainer | null = null;
+      let signal: NodeJS.Signals | null = null;
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (signal) process.exit(exitCodeOf(sig));
+        signal = sig;
+        process.stderr.write(`\n${sig}: stopping at the next batch (again to quit at once)\n`);
+        trainer?.requestStop(`interrupted by ${sig}`);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const outcome = await runTraining(config, data, [progressCallback(config.training.epochs)], {
+        resume,
+        started: (t) => {
+          trainer = t;
+          if (signal) t.requestStop(`interrupted by ${signal}`);
         },
-        val: outcome.val,
-        test: outcome.test,
-        environment: { node: process.version, platform: `${process.platform}-${process.arch}`, nn: require('../../../package.json').version, backend, threads: String(threads) },
+        onCheckpoint: (s) => saveCheckpoint(path.join(dir, CHECKPOINT_FILE), s, provenance),
       });
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (outcome.fit.interrupted) {
+        writeRunMetrics(outcome);
+        const done = outcome.fit.history.length;
+        process.stdout.write(
+          `stopped: ${outcome.fit.stopReason}\n` +
+            (done > 0 ? `resume with: nn train --resume ${dir}\n` : `no epoch had finished, so there is nothing to resume: start again with nn train --config ${file}\n`),
+        );
+        process.exitCode = exitCodeOf(signal ?? 'SIGINT');
+        return;
+      }
+      saveModel(path.join(dir, 'model.safetensors'), outcome.model, outcome.normalization, ds.rows, ds.cols);
+      writeRunMetrics(outcome);
       markLatest(dir);
       const best = outcome.bestEpoch ? ` (weights of epoch ${outcome.bestEpoch}, the best on ${config.training.earlyStopping ? config.training.earlyStopping.monitor : 'val_loss'})` : '';
       process.stdout.write(
@@ -75,4 +140,16 @@ export function trainCommand(): Command {
 function displayPath(p: string): string {
   const rel = path.relative(process.cwd(), p);
   return rel && !rel.startsWith('..') ? rel : path.resolve(p);
+}
+
+/** 128 + the signal's number, as shells report a process ended by it. */
+function exitCodeOf(sig: NodeJS.Signals): number {
+  return sig === 'SIGTERM' ? 143 : 130;
+}
+
+/** The folder of a run to resume: it must exist and hold the run's config. */
+function checkRunDir(dir: string): string {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`${dir}: no such run folder (--resume)`);
+  if (!fs.existsSync(path.join(dir, 'config.json'))) throw new UserError(`${dir}: no config.json; expected the folder of a run started by nn train`);
+  return dir;
 }
