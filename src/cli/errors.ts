@@ -6,6 +6,7 @@
  */
 import { CommanderError } from 'commander';
 import { UserError } from '../util/errors';
+import { paint } from './color';
 
 export function reportError(e: unknown, debug: boolean): number {
   if (e instanceof CommanderError) {
@@ -14,12 +15,12 @@ export function reportError(e: unknown, debug: boolean): number {
     return 2;
   }
   if (e instanceof UserError) {
-    process.stderr.write(`error: ${e.message}\n`);
+    process.stderr.write(`${paint('error:', 31)} ${e.message}\n`);
     if (debug && e.stack) process.stderr.write(e.stack + '\n');
     return e.exitCode;
   }
   const err = e instanceof Error ? e : new Error(String(e));
-  process.stderr.write(`error: ${err.message.split('\n')[0]}${debug ? '' : ' (run with --debug for the stack trace)'}\n`);
+  process.stderr.write(`${paint('error:', 31)} ${err.message.split('\n')[0]}${debug ? '' : ' (run with --debug for the stack trace)'}\n`);
   if (debug && err.stack) process.stderr.write(err.stack + '\n');
   return 1;
 }

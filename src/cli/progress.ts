@@ -1,10 +1,12 @@
 /**
- * Training progress for people: on a terminal a live bar per epoch (batches,
- * running loss and accuracy, ETA); elsewhere (CI logs, pipes) one plain line
- * per epoch.
+ * Training progress: on a terminal a live bar per epoch (batches, running loss
+ * and accuracy, ETA); elsewhere (CI logs, pipes) one plain line per epoch; with
+ * --json one JSON object per epoch (JSON Lines) for programs; with --quiet
+ * nothing. Warnings go to stderr in every mode, --quiet included.
  */
 import cliProgress from 'cli-progress';
 import type { BatchInfo, Callback, EpochLog } from '../train/callbacks';
+import { paint } from './color';
 
 export function epochLine(log: EpochLog, epochs: number): string {
   const w = String(epochs).length;
@@ -18,8 +20,15 @@ export function pct(v: number): string {
   return `${(100 * v).toFixed(2)}%`;
 }
 
-export function progressCallback(epochs: number, out: NodeJS.WriteStream = process.stdout): Callback {
-  const live = Boolean(process.stderr.isTTY) && !process.env.CI;
+export type ProgressMode = 'text' | 'json' | 'quiet';
+
+/** A JSON Lines record of an epoch (diagnostics included). */
+export function epochJson(log: EpochLog): string {
+  return JSON.stringify({ type: 'epoch', ...log });
+}
+
+export function progressCallback(epochs: number, out: NodeJS.WriteStream = process.stdout, mode: ProgressMode = 'text'): Callback {
+  const live = mode === 'text' && Boolean(process.stderr.isTTY) && !process.env.CI;
   let bar: cliProgress.SingleBar | null = null;
   return {
     onEpochBegin(epoch, batches) {
@@ -44,13 +53,15 @@ export function progressCallback(epochs: number, out: NodeJS.WriteStream = proce
     onEpochEnd(log) {
       bar?.stop();
       bar = null;
-      out.write(epochLine(log, epochs) + '\n');
+      if (mode === 'text') out.write(epochLine(log, epochs) + '\n');
+      else if (mode === 'json') out.write(epochJson(log) + '\n');
     },
     onTrainEnd() {
       bar?.stop();
     },
     onWarning(message) {
-      process.stderr.write(`warning: ${message}\n`);
+      process.stderr.write(`${paint('warning:', 33)} ${message}\n`);
     },
   };
 }
+

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { paint } from '../../src/cli/color';
 
 const REPO = path.resolve(__dirname, '../..');
 const BIN = path.join(REPO, 'bin/nn');
@@ -513,3 +514,40 @@ describe('bad input and usage', () => {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('output that fits where it goes', () => {
+  it('--json: JSON Lines on stdout (an object per epoch, then the result), messages on stderr', () => {
+    fs.writeFileSync(path.join(work, 'tiny-json.yaml'), TINY_YAML);
+    const r = ok(nn(['train', '--config', 'tiny-json.yaml', '--json', '--out', 'json-run']));
+    const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records.map((x) => x.type)).toEqual(['epoch', 'epoch', 'result']);
+    expect(records[0]).toMatchObject({ epoch: 1 });
+    expect(typeof records[1].val_accuracy).toBe('number');
+    expect(records[2].test.accuracy).toBeGreaterThan(ACCURACY_FLOOR);
+    expect(r.stderr).toContain('training tiny-json.yaml -> json-run');
+  }, SLOW);
+
+  it('--quiet: nothing on stdout or stderr, the run still written', () => {
+    fs.writeFileSync(path.join(work, 'tiny-quiet.yaml'), TINY_YAML);
+    const r = ok(nn(['train', '--config', 'tiny-quiet.yaml', '--quiet', '--out', 'quiet-run']));
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('');
+    expect(fs.existsSync(path.join(work, 'quiet-run', 'model.safetensors'))).toBe(true);
+  }, SLOW);
+
+  it('colors only on a terminal, and never with NO_COLOR', () => {
+    const tty = { isTTY: true } as NodeJS.WriteStream;
+    const pipe = { isTTY: false } as NodeJS.WriteStream;
+    const saved = process.env.NO_COLOR;
+    try {
+      delete process.env.NO_COLOR;
+      expect(paint('error:', 31, tty)).toBe('\x1b[31merror:\x1b[0m');
+      expect(paint('error:', 31, pipe)).toBe('error:');
+      process.env.NO_COLOR = '1';
+      expect(paint('error:', 31, tty)).toBe('error:');
+    } finally {
+      if (saved === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = saved;
+    }
+  });
+});

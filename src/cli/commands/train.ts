@@ -25,12 +25,19 @@ export function trainCommand(): Command {
     .addOption(new Option('--backend <name>', 'kernels: wasm (WebAssembly SIMD), ts, or naive (the reference); default: the fastest available').choices([...BACKEND_NAMES]))
     .addOption(new Option('--threads <n>', 'threads for the large products (default: all cores); results do not depend on it').argParser(intOption('--threads', 1)))
     .option('--resume <dir>', 'go on with an interrupted run from its last checkpoint (its own config and folder)')
-    .action(async function (this: Command, opts: { config: string; out?: string; seed?: number; epochs?: number; force?: boolean; backend?: BackendName; threads?: number; resume?: string }) {
+    .option('--json', 'one JSON object per epoch and one for the result on stdout (JSON Lines); messages on stderr')
+    .option('-q, --quiet', 'print nothing but warnings and errors')
+    .action(async function (this: Command, opts: { config: string; out?: string; seed?: number; epochs?: number; force?: boolean; backend?: BackendName; threads?: number; resume?: string; json?: boolean; quiet?: boolean }) {
       const started = performance.now();
       // The config schema, YAML and the trainer load only when training: other commands start faster.
       const { loadConfig } = require('../../config/load') as typeof import('../../config/load');
       const { prepareData, runTraining } = require('../../train/pipeline') as typeof import('../../train/pipeline');
       const { pct, progressCallback } = require('../progress') as typeof import('../progress');
+      // messages for people: stdout, or stderr when stdout carries JSON; nothing when quiet
+      const say = (text: string) => {
+        if (!opts.quiet) (opts.json ? process.stderr : process.stdout).write(text);
+      };
+      const mode = opts.quiet ? 'quiet' : opts.json ? 'json' : 'text';
       const { loadCheckpoint, provenanceDiff, saveCheckpoint, sha256, CHECKPOINT_FILE } = require('../../io/checkpoint') as typeof import('../../io/checkpoint');
       if (opts.resume) {
         for (const o of ['config', 'seed', 'epochs', 'out', 'force']) {
@@ -63,7 +70,7 @@ export function trainCommand(): Command {
         writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
         writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify(provenance, null, 2) + '\n');
       }
-      process.stdout.write(
+      say(
         (resume ? `resuming ${dir} after epoch ${resume.epoch}\n` : `training ${file} -> ${dir}\n`) +
           `data: ${ds.n} images ${ds.rows}x${ds.cols} from ${displayPath(ds.dir)}; split ${split.train.length}/${split.val.length}/${split.test.length} (train/val/test)\n` +
           `kernels: ${backend}, ${threads} thread${threads > 1 ? 's' : ''}\n`,
@@ -95,12 +102,12 @@ export function trainCommand(): Command {
       const onSignal = (sig: NodeJS.Signals) => {
         if (signal) process.exit(exitCodeOf(sig));
         signal = sig;
-        process.stderr.write(`\n${sig}: stopping at the next batch (again to quit at once)\n`);
+        if (!opts.quiet) process.stderr.write(`\n${sig}: stopping at the next batch (again to quit at once)\n`);
         trainer?.requestStop(`interrupted by ${sig}`);
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      const outcome = await runTraining(config, data, [progressCallback(config.training.epochs)], {
+      const outcome = await runTraining(config, data, [progressCallback(config.training.epochs, process.stdout, mode)], {
         resume,
         started: (t) => {
           trainer = t;
@@ -113,7 +120,8 @@ export function trainCommand(): Command {
       if (outcome.fit.interrupted) {
         writeRunMetrics(outcome);
         const done = outcome.fit.history.length;
-        process.stdout.write(
+        if (opts.json) process.stdout.write(JSON.stringify({ type: 'interrupted', stopReason: outcome.fit.stopReason, epochs: done, resume: done > 0 ? `nn train --resume ${dir}` : null }) + '\n');
+        say(
           `stopped: ${outcome.fit.stopReason}\n` +
             (done > 0 ? `resume with: nn train --resume ${dir}\n` : `no epoch had finished, so there is nothing to resume: start again with nn train --config ${file}\n`),
         );
@@ -124,7 +132,11 @@ export function trainCommand(): Command {
       writeRunMetrics(outcome);
       markLatest(dir);
       const best = outcome.bestEpoch ? ` (weights of epoch ${outcome.bestEpoch}, the best on ${config.training.earlyStopping ? config.training.earlyStopping.monitor : 'val_loss'})` : '';
-      process.stdout.write(
+      if (opts.json) {
+        const result = { type: 'result', stopReason: outcome.fit.stopReason, bestEpoch: outcome.bestEpoch, test: { accuracy: outcome.test.accuracy, loss: outcome.test.loss, samples: outcome.test.samples }, trainSeconds: outcome.fit.trainSeconds, dir };
+        process.stdout.write(JSON.stringify(result) + '\n');
+      }
+      say(
         `stopped: ${outcome.fit.stopReason}\n` +
           `test: accuracy ${pct(outcome.test.accuracy)}  loss ${outcome.test.loss.toFixed(4)}  on ${outcome.test.samples} images${best}\n` +
           `time: ${outcome.fit.trainSeconds.toFixed(1)}s training, ${(outcome.fit.trainSeconds / outcome.fit.history.length).toFixed(2)}s per epoch\n` +
