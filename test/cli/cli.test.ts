@@ -155,6 +155,20 @@ describe('nn train', () => {
     expect(fs.existsSync(path.join(REPO, 'runs', 'tiny'))).toBe(false); // nothing in the repo
   });
 
+  it('draws curves.svg and confusion.svg, each with a PNG, from the run\'s numbers', async () => {
+    const curves = fs.readFileSync(inWork('runs', 'tiny', 'curves.svg'), 'utf8');
+    expect(curves.startsWith('<svg')).toBe(true);
+    for (const title of ['Loss', 'Accuracy', 'Learning rate', 'validation']) expect(curves).toContain(title);
+    const confusion = fs.readFileSync(inWork('runs', 'tiny', 'confusion.svg'), 'utf8');
+    expect(confusion).toContain('Test confusion matrix');
+    // every count of the matrix is written in its cell
+    const m = readJson('runs', 'tiny', 'metrics.json');
+    const diagonal: number[] = m.test.confusion.map((row: number[], i: number) => row[i]);
+    for (const c of diagonal) expect(confusion).toContain(`>${c}</text>`);
+    const sharp = require('sharp') as typeof import('sharp');
+    for (const f of ['curves.png', 'confusion.png']) expect((await sharp(inWork('runs', 'tiny', f)).metadata()).format, f).toBe('png');
+  });
+
   it('config.json is the resolved config, defaults included', () => {
     const c = readJson('runs', 'tiny', 'config.json');
     expect(c.seed).toBe(42);

@@ -117,8 +117,10 @@ export function trainCommand(): Command {
       });
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      const { writeRunCharts } = require('../../io/charts') as typeof import('../../io/charts');
       if (outcome.fit.interrupted) {
         writeRunMetrics(outcome);
+        if (outcome.fit.history.length) await writeRunCharts(dir, outcome.fit.history, outcome.test.confusion);
         const done = outcome.fit.history.length;
         if (opts.json) process.stdout.write(JSON.stringify({ type: 'interrupted', stopReason: outcome.fit.stopReason, epochs: done, resume: done > 0 ? `nn train --resume ${dir}` : null }) + '\n');
         say(
@@ -130,6 +132,7 @@ export function trainCommand(): Command {
       }
       saveModel(path.join(dir, 'model.safetensors'), outcome.model, outcome.normalization, ds.rows, ds.cols);
       writeRunMetrics(outcome);
+      await writeRunCharts(dir, outcome.fit.history, outcome.test.confusion);
       markLatest(dir);
       const best = outcome.bestEpoch ? ` (weights of epoch ${outcome.bestEpoch}, the best on ${config.training.earlyStopping ? config.training.earlyStopping.monitor : 'val_loss'})` : '';
       if (opts.json) {
@@ -140,7 +143,7 @@ export function trainCommand(): Command {
         `stopped: ${outcome.fit.stopReason}\n` +
           `test: accuracy ${pct(outcome.test.accuracy)}  loss ${outcome.test.loss.toFixed(4)}  on ${outcome.test.samples} images${best}\n` +
           `time: ${outcome.fit.trainSeconds.toFixed(1)}s training, ${(outcome.fit.trainSeconds / outcome.fit.history.length).toFixed(2)}s per epoch\n` +
-          `wrote ${['model.safetensors', 'metrics.json', 'metrics.csv', 'config.json'].map((f) => path.join(dir, f)).join(', ')}\n`,
+          `wrote ${['model.safetensors', 'metrics.json', 'metrics.csv', 'config.json', 'curves.svg', 'confusion.svg'].map((f) => path.join(dir, f)).join(', ')} (and PNGs)\n`,
       );
       if (!Number.isFinite(outcome.fit.history[outcome.fit.history.length - 1]?.loss)) {
         throw new UserError(`training diverged (loss ${outcome.fit.history[outcome.fit.history.length - 1].loss}); lower training.optimizer.learningRate`, 1);
