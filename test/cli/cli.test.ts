@@ -565,3 +565,81 @@ describe('output that fits where it goes', () => {
     }
   });
 });
+
+describe('bad inputs through the program: one line, exit 2, nothing written', () => {
+  /** An IDX file: magic, sizes, then the bytes. */
+  const idx = (type: number, dims: number[], data: Uint8Array) => {
+    const head = Buffer.alloc(4 + 4 * dims.length);
+    head.writeUInt32BE(0x0800 | dims.length, 0);
+    dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+    return Buffer.concat([head, Buffer.from(data)]);
+  };
+  /** A folder of MNIST-format files with images of side rows x cols (train n, test n), labels as given. */
+  const dataset = (name: string, rows: number, cols: number, n: number, label = (i: number) => i % 10) => {
+    const dir = inWork(name);
+    fs.mkdirSync(dir, { recursive: true });
+    const images = new Uint8Array(n * rows * cols).map((_, i) => (i * 37) % 256);
+    const labels = Uint8Array.from({ length: n }, (_, i) => label(i));
+    for (const set of ['train', 't10k']) {
+      fs.writeFileSync(path.join(dir, `${set}-images-idx3-ubyte`), idx(8, [n, rows, cols], images));
+      fs.writeFileSync(path.join(dir, `${set}-labels-idx1-ubyte`), idx(8, [n], labels));
+    }
+    return dir;
+  };
+  const before = () => fs.readdirSync(work).sort();
+  const digit = (d: number) => path.join(SAMPLES, `digit-${d}.png`);
+
+  /** A copy of runs/tiny whose config points at the data folder `data`. */
+  const runOn = (name: string, data: string) => {
+    const dir = inWork(name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(inWork('runs', 'tiny', 'model.safetensors'), path.join(dir, 'model.safetensors'));
+    const cfg = readJson('runs', 'tiny', 'config.json');
+    cfg.data.dir = inWork(data);
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+    return path.join(name, 'model.safetensors');
+  };
+
+  it('nn eval of a 28x28 model on images of another size', () => {
+    dataset('small14', 14, 14, 40);
+    const model = runOn('on14', 'small14');
+    const was = before();
+    const line = oneLineError(nn(['eval', '--model', model]));
+    expect(line).toBe(`error: ${inWork('small14')}: images are 14x14 but ${model} expects 28x28`);
+    expect(before()).toEqual(was);
+  });
+
+  it('nn eval on images of the same pixel count but another shape (16x49)', () => {
+    dataset('odd', 16, 49, 40);
+    const model = runOn('onOdd', 'odd');
+    expect(oneLineError(nn(['eval', '--model', model]))).toBe(`error: ${inWork('odd')}: images are 16x49 but ${model} expects 28x28`);
+  });
+
+  it('a data folder with a label out of range, through nn train', () => {
+    dataset('badlabel', 28, 28, 40, (i) => (i === 17 ? 12 : i % 10));
+    fs.writeFileSync(inWork('badlabel.yaml'), TINY_YAML.replace('data:\n', 'data:\n  dir: badlabel\n'));
+    const was = before();
+    const line = oneLineError(nn(['train', '--config', 'badlabel.yaml']));
+    expect(line).toMatch(/^error: .*badlabel.*: label 12 at index 17 is out of range; expected 0\.\.9$/);
+    expect(before()).toEqual(was); // no run folder
+  });
+
+  it('weights with an infinite value, through nn eval', () => {
+    const file = inWork('runs', 'tiny', 'model.safetensors');
+    const bytes = Buffer.from(fs.readFileSync(file));
+    const n = Number(bytes.readBigUInt64LE(0));
+    bytes.writeFloatLE(Infinity, 8 + n + 4 * 3);
+    fs.writeFileSync(inWork('inf.safetensors'), bytes);
+    expect(oneLineError(nn(['eval', '--model', 'inf.safetensors']))).toMatch(/^error: inf\.safetensors: .*non-finite value \(Infinity\) at index 3/);
+  });
+
+  it('nn predict with no image: one line naming the missing argument', () => {
+    expect(oneLineError(nn(['predict', '--model', 'runs/tiny']))).toBe("error: missing required argument 'images'");
+  });
+
+  it('nn predict --save-input writes nothing when an image is bad', () => {
+    const line = oneLineError(nn(['predict', '--model', 'runs/tiny', '--save-input', 'seen-bad', digit(3), 'nope.png']));
+    expect(line).toBe('error: nope.png: file not found');
+    expect(fs.existsSync(inWork('seen-bad'))).toBe(false);
+  });
+});

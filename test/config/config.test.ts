@@ -238,8 +238,7 @@ describe('syntax errors report file:line:column', () => {
     expect(msg).not.toContain('"layers"');
   });
 
-  // Known gap: V8 (Node 20) gives no position for "Unexpected token" errors, so
-  // there is no line:column. Flip to it() when load.ts locates these itself.
+  // V8 (Node 20) gives no position for "Unexpected token" errors: load.ts locates them itself.
   it('JSON: an unexpected token reports line:column', () => {
     const p = write('token2.json', '{\n  "model": x\n}\n');
     expect(errorOf(() => loadConfig(p)).message).toBe(`${p}:2:12: JSON syntax error: Unexpected token 'x'`);
@@ -450,9 +449,7 @@ describe('validation messages', () => {
       c.training = { loss: 'mse' };
       expect(resolveConfig(c, FILE).training.loss).toBe('mse');
     });
-    // BUG (src/config/schema.ts): z.array(...).min(1) does not abort, so the superRefine still runs on
-    // layers: [] and reads layers[-1].type -> TypeError "Cannot read properties of undefined (reading 'type')".
-    // Flip to it() once the refinement returns early on an empty list.
+    // z.array(...).min(1) does not abort, so the refinement must return early on an empty list (it does)
     it('no layers at all', () => {
       expect(resolveError((c) => (c.model.layers = []))).toBe(`${FILE}: model.layers: expected at least 1 item(s); got 0`);
     });

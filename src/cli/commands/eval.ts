@@ -27,7 +27,7 @@ export function evalCommand(): Command {
       if (!fs.existsSync(cfgPath)) throw new UserError(`${cfgPath}: not found; eval needs the run's config.json beside the model to rebuild its data split`);
       const config = resolveConfig(readRawConfig(cfgPath), cfgPath);
       const { ds, split } = prepareData(config);
-      if (ds.dim !== saved.rows * saved.cols) {
+      if (ds.rows !== saved.rows || ds.cols !== saved.cols) {
         throw new UserError(`${ds.dir}: images are ${ds.rows}x${ds.cols} but ${modelPath} expects ${saved.rows}x${saved.cols}`);
       }
       const loss = makeLoss(config.training.loss, saved.model.outputActivation);

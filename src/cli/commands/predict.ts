@@ -23,10 +23,13 @@ export function predictCommand(): Command {
       const { model, normalization, rows, cols } = loadModel(modelPath);
       if (rows !== 28 || cols !== 28) throw new UserError(`${modelPath}: model expects ${rows}x${cols} inputs; predict prepares 28x28 digit images`);
       const norm = new Normalizer(normalization, rows * cols);
+      // every image is read and checked before anything is written: a bad one leaves no files behind
+      const digits = [];
+      for (const image of images) digits.push(await loadDigit(image));
       if (opts.saveInput) fs.mkdirSync(opts.saveInput, { recursive: true });
       const results = [];
-      for (const image of images) {
-        const digit = await loadDigit(image);
+      for (const [k, image] of images.entries()) {
+        const digit = digits[k];
         const p = model.forward(norm.apply(digit.pixels), 1, false);
         const probabilities = Array.from(p, (v) => Number(v.toFixed(6)));
         const ranked = probabilities.map((v, d) => [d, v] as const).sort((a, b) => b[1] - a[1]);
