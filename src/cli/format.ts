@@ -20,6 +20,7 @@ export function perClassTable(confusion: number[][]): string {
 }
 
 export function evaluationReport(split: string, e: Evaluation): string {
+  const pairs = confusedPairs(e.confusion, 5);
   return [
     `${split}: ${e.samples} samples  accuracy ${(100 * e.accuracy).toFixed(2)}%  loss ${e.loss.toFixed(4)}`,
     '',
@@ -27,5 +28,13 @@ export function evaluationReport(split: string, e: Evaluation): string {
     confusionTable(e.confusion),
     '',
     perClassTable(e.confusion),
+    '',
+    pairs.length ? `most confused: ${pairs.map((p) => `${p.truth} read as ${p.guess} (${p.count})`).join(', ')}` : 'most confused: none (no mistakes)',
   ].join('\n');
+}
+
+/** The off-diagonal cells of a confusion matrix, largest first: which true digit is most often read as which. */
+export function confusedPairs(confusion: number[][], top: number): Array<{ truth: number; guess: number; count: number }> {
+  const cells = confusion.flatMap((row, truth) => row.map((count, guess) => ({ truth, guess, count }))).filter((c) => c.truth !== c.guess && c.count > 0);
+  return cells.sort((a, b) => b.count - a.count || a.truth - b.truth || a.guess - b.guess).slice(0, top);
 }

@@ -11,6 +11,7 @@ export interface Evaluation {
   loss: number;
   accuracy: number;
   confusion: number[][]; // [true][predicted]
+  guesses: Uint8Array; // the predicted digit of each sample, in the order of the indices
 }
 
 const EVAL_BATCH = 500;
@@ -44,6 +45,7 @@ export function evaluate(model: Model, loss: Loss, ds: Dataset, indices: Uint32A
   const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
   const { x, labels } = evalBuffers(ds.dim);
   const idx = indices.length <= MAX_SHARED_INDICES ? sharedIndices(indices) : indices;
+  const guesses = new Uint8Array(indices.length);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < indices.length; start += EVAL_BATCH) {
@@ -54,10 +56,11 @@ export function evaluate(model: Model, loss: Loss, ds: Dataset, indices: Uint32A
     lossSum += loss.forward(p, labels, B, C) * B;
     for (let r = 0; r < B; r++) {
       const guess = argmaxRow(p, r, C);
+      guesses[start + r] = guess;
       confusion[labels[r]][guess]++;
       if (guess === labels[r]) correct++;
     }
   }
   const n = indices.length;
-  return { samples: n, loss: n ? lossSum / n : NaN, accuracy: n ? correct / n : NaN, confusion };
+  return { samples: n, loss: n ? lossSum / n : NaN, accuracy: n ? correct / n : NaN, confusion, guesses };
 }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { paint } from '../../src/cli/color';
+import { confusedPairs } from '../../src/cli/format';
 
 const REPO = path.resolve(__dirname, '../..');
 const BIN = path.join(REPO, 'bin/nn');
@@ -337,7 +338,7 @@ describe('nn eval', () => {
     const r = ok(nn(['eval', '--json', '--model', 'runs/tiny']));
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const e = JSON.parse(r.stdout);
-    expect(Object.keys(e).sort()).toEqual(['accuracy', 'confusion', 'loss', 'perClass', 'samples', 'split']);
+    expect(Object.keys(e).sort()).toEqual(['accuracy', 'confusion', 'loss', 'mostConfused', 'perClass', 'samples', 'split']);
     expect(e.split).toBe('test');
     expect(e.samples).toBe(SIZES.test);
     const m = readJson('runs', 'tiny', 'metrics.json');
@@ -641,5 +642,32 @@ describe('bad inputs through the program: one line, exit 2, nothing written', ()
     const line = oneLineError(nn(['predict', '--model', 'runs/tiny', '--save-input', 'seen-bad', digit(3), 'nope.png']));
     expect(line).toBe('error: nope.png: file not found');
     expect(fs.existsSync(inWork('seen-bad'))).toBe(false);
+  });
+});
+
+describe('nn eval --errors and the most-confused pairs', () => {
+  it('writes a contact sheet of exactly the misclassified images and names the most-confused pairs', async () => {
+    const r = ok(nn(['eval', '--model', 'runs/tiny', '--errors', 'errs']));
+    const m = readJson('runs', 'tiny', 'metrics.json');
+    const wrong = m.test.confusion.reduce((a: number, row: number[], t: number) => a + row.reduce((b, c, g) => b + (g === t ? 0 : c), 0), 0);
+    expect(r.stdout).toContain(`wrote ${path.join('errs', 'errors.png')}: the ${wrong} misclassified test images, labelled truth → guess`);
+    const sharp = require('sharp') as typeof import('sharp');
+    const meta = await sharp(inWork('errs', 'errors.png')).metadata();
+    // 15 per row, 62 x 78 pixel cells and a 6-pixel margin (see io/contactsheet.ts)
+    expect(meta.width).toBe(Math.min(15, wrong) * 62 + 6);
+    expect(meta.height).toBe(Math.ceil(wrong / 15) * 78 + 6);
+    // the first pair named is the largest off-diagonal count of the matrix
+    let best = { t: 0, g: 0, c: -1 };
+    m.test.confusion.forEach((row: number[], t: number) => row.forEach((c, g) => g !== t && c > best.c && (best = { t, g, c })));
+    expect(r.stdout).toMatch(new RegExp(`most confused: \\d read as \\d \\(${best.c}\\)`));
+  });
+
+  it('confusedPairs: off-diagonal cells, largest first', () => {
+    const c = Array.from({ length: 10 }, (_, t) => Array.from({ length: 10 }, (_, g) => (t === g ? 50 : 0)));
+    c[4][9] = 7;
+    c[9][4] = 3;
+    c[7][1] = 7;
+    expect(confusedPairs(c, 2)).toEqual([{ truth: 4, guess: 9, count: 7 }, { truth: 7, guess: 1, count: 7 }]);
+    expect(confusedPairs(c, 5)).toHaveLength(3);
   });
 });

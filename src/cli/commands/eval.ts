@@ -9,7 +9,7 @@ import { makeLoss } from '../../nn/losses';
 import { evaluate } from '../../train/evaluate';
 import { perClassMetrics } from '../../train/metrics';
 import { UserError } from '../../util/errors';
-import { evaluationReport } from '../format';
+import { confusedPairs, evaluationReport } from '../format';
 
 export function evalCommand(): Command {
   return new Command('eval')
@@ -17,7 +17,8 @@ export function evalCommand(): Command {
     .option('-m, --model <path>', 'model.safetensors or its run folder (default: the most recent run)')
     .addOption(new Option('-s, --split <name>', 'which part of the data').choices(['test', 'val', 'train']).default('test'))
     .option('--json', 'print one JSON object instead of tables')
-    .action((opts: { model?: string; split: 'test' | 'val' | 'train'; json?: boolean }) => {
+    .option('--errors <dir>', 'also write errors.png there: a contact sheet of every misclassified image, labelled truth → guess')
+    .action(async (opts: { model?: string; split: 'test' | 'val' | 'train'; json?: boolean; errors?: string }) => {
       const modelPath = resolveModelPath(opts.model);
       const saved = loadModel(modelPath);
       // The run's config says which data and split the model was trained on.
@@ -31,12 +32,28 @@ export function evalCommand(): Command {
         throw new UserError(`${ds.dir}: images are ${ds.rows}x${ds.cols} but ${modelPath} expects ${saved.rows}x${saved.cols}`);
       }
       const loss = makeLoss(config.training.loss, saved.model.outputActivation);
-      const e = evaluate(saved.model, loss, ds, split[opts.split], new Normalizer(saved.normalization, ds.dim));
+      const indices = split[opts.split];
+      const e = evaluate(saved.model, loss, ds, indices, new Normalizer(saved.normalization, ds.dim));
+      let sheet = '';
+      if (opts.errors) {
+        const { writeContactSheet } = require('../../io/contactsheet') as typeof import('../../io/contactsheet');
+        const items = [];
+        for (let k = 0; k < indices.length; k++) {
+          const i = indices[k];
+          if (e.guesses[k] !== ds.labels[i]) items.push({ pixels: ds.images.subarray(i * ds.dim, (i + 1) * ds.dim), caption: `${ds.labels[i]} → ${e.guesses[k]}` });
+        }
+        fs.mkdirSync(opts.errors, { recursive: true });
+        sheet = path.join(opts.errors, 'errors.png');
+        await writeContactSheet(sheet, items, ds.rows);
+        sheet = `wrote ${sheet}: the ${items.length} misclassified ${opts.split} images, labelled truth → guess\n`;
+      }
       if (opts.json) {
         const perClass = perClassMetrics(e.confusion).map(({ digit, precision, recall, f1 }) => ({ digit, precision, recall, f1 }));
-        process.stdout.write(JSON.stringify({ split: opts.split, samples: e.samples, accuracy: e.accuracy, loss: e.loss, confusion: e.confusion, perClass }) + '\n');
+        const mostConfused = confusedPairs(e.confusion, 5);
+        process.stdout.write(JSON.stringify({ split: opts.split, samples: e.samples, accuracy: e.accuracy, loss: e.loss, confusion: e.confusion, perClass, mostConfused }) + '\n');
+        if (sheet) process.stderr.write(sheet);
         return;
       }
-      process.stdout.write(`model: ${modelPath}\n` + evaluationReport(opts.split, e) + '\n');
+      process.stdout.write(`model: ${modelPath}\n` + evaluationReport(opts.split, e) + '\n' + sheet);
     });
 }
