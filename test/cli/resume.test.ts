@@ -85,6 +85,27 @@ describe('interruption and resume', () => {
     expect(m.epochs.map((e: { loss: number }) => e.loss)).toEqual(s.epochs.map((e: { loss: number }) => e.loss));
   }, 120_000);
 
+  it('a second Ctrl-C: exit 130, and the last complete checkpoint stays whole', async () => {
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(process.execPath, [BIN, 'train', '--config', 'r.yaml', '--out', 'twice'], { cwd: work, env });
+      let out = '';
+      let sent = false;
+      p.stdout.on('data', (d) => {
+        out += d;
+        if (!sent && /epoch 1\//.test(out)) {
+          sent = true;
+          p.kill('SIGINT');
+        }
+      });
+      // the second once the first has been heard (signals sent together can arrive as one)
+      p.stderr.on('data', (d) => /stopping at the next batch/.test(String(d)) && p.kill('SIGINT'));
+      p.on('close', (code) => resolve({ code, out }));
+    });
+    expect(r.code).toBe(130);
+    const { loadCheckpoint } = await import('../../src/io/checkpoint');
+    expect(loadCheckpoint(path.join(work, 'twice', 'checkpoint.safetensors')).state.epoch).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
   it('SIGTERM: exit 143', async () => {
     const r = await interrupt(['train', '--config', 'r.yaml', '--out', 'termed'], 'SIGTERM', 1);
     expect(r.code, r.err).toBe(143);

@@ -115,8 +115,8 @@ export function trainCommand(): Command {
         },
         onCheckpoint: (s) => saveCheckpoint(path.join(dir, CHECKPOINT_FILE), s, provenance),
       });
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      // (the handlers stay until the command ends: a second signal while the files are written quits
+      // at once, and every file is written atomically, so each is the old one or the new one)
       const { writeRunCharts } = require('../../io/charts') as typeof import('../../io/charts');
       if (outcome.fit.interrupted) {
         writeRunMetrics(outcome);
