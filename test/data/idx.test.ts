@@ -5,6 +5,7 @@ import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseIdx, readIdxFile } from '../../src/data/idx';
 import { UserError } from '../../src/util/errors';
+import { Rng } from '../../src/util/rng';
 import { idx } from '../helpers/idx';
 
 describe('parseIdx', () => {
@@ -65,5 +66,53 @@ describe('readIdxFile', () => {
   it('reports corrupt gzip data', () => {
     fs.writeFileSync(path.join(dir, 'bad.gz'), Buffer.from([0x1f, 0x8b, 1, 2, 3]));
     expect(() => readIdxFile(path.join(dir, 'bad.gz'))).toThrow(/bad\.gz: corrupt gzip data/);
+  });
+});
+
+describe('fuzz', () => {
+  it('3,000 seeded mutations of valid files (bit flips, truncations, huge sizes, junk): each parses or throws one UserError line', () => {
+    const rng = new Rng(2024);
+    const int = (n: number) => rng.int(n);
+    const images = idx([5, 4, 4], Array.from({ length: 80 }, (_, i) => (i * 13) % 256));
+    const labels = idx([5], [1, 2, 3, 4, 5]);
+    const mutations: Array<(base: Uint8Array) => Uint8Array> = [
+      (b) => { // flip a few bits anywhere
+        const m = Uint8Array.from(b);
+        for (let k = 1 + int(4); k > 0; k--) m[int(m.length)] ^= 1 << int(8);
+        return m;
+      },
+      (b) => b.subarray(0, int(b.length)), // truncate
+      (b) => { // a size field set to something huge
+        const m = Uint8Array.from(b);
+        const dims = m[3];
+        new DataView(m.buffer).setUint32(4 + 4 * int(Math.max(1, dims)), [0xffffffff, 0x7fffffff, 1 << 24, 0][int(4)]);
+        return m;
+      },
+      (b) => { // the number of dimensions or the data type changed
+        const m = Uint8Array.from(b);
+        m[2 + int(2)] = int(256);
+        return m;
+      },
+      (b) => Uint8Array.from([...b, ...Array.from({ length: 1 + int(8) }, () => int(256))]), // junk after
+      (b) => Uint8Array.from(Array.from({ length: int(40) }, () => int(256))), // noise
+    ];
+    let parsed = 0;
+    let rejected = 0;
+    for (let k = 0; k < 3000; k++) {
+      const input = mutations[k % mutations.length](k % 2 ? images : labels);
+      try {
+        const out = parseIdx(input, 'fuzz');
+        expect(out.data.length).toBe(out.dims.reduce((a, d) => a * d, 1));
+        parsed++;
+      } catch (e) {
+        if (!(e instanceof UserError)) throw new Error(`mutation ${k}: ${String(e)} for ${Buffer.from(input).toString('hex')}`);
+        expect(e.message.startsWith('fuzz: ')).toBe(true);
+        expect(e.message).not.toContain('\n');
+        rejected++;
+      }
+    }
+    expect(parsed + rejected).toBe(3000);
+    expect(rejected).toBeGreaterThan(1500); // the mutations do corrupt
+    expect(parsed).toBeGreaterThan(50); // and flips inside the data still read
   });
 });
