@@ -290,18 +290,7 @@ describe('BatchNorm', () => {
       'test',
     );
     const model = new Model(cfg.model, 12, 3);
-    model.params.trainData.set(randomArray(model.params.trainable, 59, 0.5));
-    const loss = makeLoss('cross_entropy', model.outputActivation);
-    model.setFusedOutput(true);
-    const x = randomArray(B * 12, 60, 1);
-    const labels = Uint8Array.from([1, 5, 5, 0, 9]);
-    const f = () => loss.forward(model.forward(x, B, true), labels, B, 10);
-    const p = model.forward(x, B, true);
-    const g = new Float32Array(B * 10);
-    loss.backward(p, labels, B, 10, g);
-    model.params.grad.fill(NaN);
-    model.backward(g, B);
-    expect(checkGradient(model.params.trainData, model.params.trainGrad, f, sampleIndices(model.params.trainable))).toEqual([]);
+    expectModelGradients(model, 59);
   });
 
   it('uses the running statistics at evaluation, and in a model file', () => {
@@ -331,18 +320,7 @@ describe('Residual blocks', () => {
   it('backward: every parameter gradient through two blocks (and the identity paths) matches finite differences', () => {
     const model = new Model(cfgOf([{ type: 'dense', units: 8, activation: 'tanh' }, block(8), block(8), { type: 'dense', units: 10, activation: 'softmax' }]), 12, 3);
     expect(model.params.get('layers.1.layers.0.weight').shape).toEqual([8, 8]);
-    model.params.trainData.set(randomArray(model.params.trainable, 61, 0.5));
-    const loss = makeLoss('cross_entropy', model.outputActivation);
-    model.setFusedOutput(true);
-    const x = randomArray(B * 12, 62, 1);
-    const labels = Uint8Array.from([1, 5, 5, 0, 9]);
-    const f = () => loss.forward(model.forward(x, B, true), labels, B, 10);
-    const p = model.forward(x, B, true);
-    const g = new Float32Array(B * 10);
-    loss.backward(p, labels, B, 10, g);
-    model.params.grad.fill(NaN);
-    model.backward(g, B);
-    expect(checkGradient(model.params.trainData, model.params.trainGrad, f, sampleIndices(model.params.trainable))).toEqual([]);
+    expectModelGradients(model, 61);
   });
 
   it('adds the input to the block: a block whose last layer is all zero is the identity', () => {
@@ -369,3 +347,21 @@ describe('Residual blocks', () => {
     expect(Array.from(loadModel(file).model.forward(x, 3, false))).toEqual(Array.from(m.forward(x, 3, false)));
   });
 });
+
+/**
+ * Every trained parameter of a model with 12 inputs and a softmax output over 10 classes against
+ * finite differences of the cross-entropy of a batch in training mode, from random weights (seed).
+ */
+function expectModelGradients(model: Model, seed: number): void {
+  model.params.trainData.set(randomArray(model.params.trainable, seed, 0.5));
+  const loss = makeLoss('cross_entropy', model.outputActivation);
+  model.setFusedOutput(true);
+  const x = randomArray(B * 12, seed + 1, 1);
+  const labels = Uint8Array.from([1, 5, 5, 0, 9]);
+  const f = () => loss.forward(model.forward(x, B, true), labels, B, 10);
+  const g = new Float32Array(B * 10);
+  loss.backward(model.forward(x, B, true), labels, B, 10, g);
+  model.params.grad.fill(NaN); // backward must set every gradient
+  model.backward(g, B);
+  expect(checkGradient(model.params.trainData, model.params.trainGrad, f, sampleIndices(model.params.trainable))).toEqual([]);
+}

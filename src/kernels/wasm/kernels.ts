@@ -106,6 +106,11 @@ export function add_act(Y: usize, P: usize, n: i32, act: i32): void {
   }
 }
 
+/** Four bias values at byte offset `off`, or zeros when there is no bias (bias 0). */
+@inline function biasAt(bias: usize, off: usize): v128 {
+  return bias ? v128.load(bias + off) : f32x4.splat(0);
+}
+
 @inline function relu4(v: v128, act: i32): v128 {
   return act == 1 ? f32x4.max(v, f32x4.splat(0)) : v;
 }
@@ -119,11 +124,8 @@ function forward_row(xp0: usize, Wt: usize, bias: usize, Y: usize, Out: i32, b: 
   const yrow = Y + <usize>b * ws;
   let o = 0;
   for (; o + 16 <= Out; o += 16) {
-    let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
-    if (bias) {
-      const bp = bias + <usize>o * F;
-      c0 = v128.load(bp); c1 = v128.load(bp, 16); c2 = v128.load(bp, 32); c3 = v128.load(bp, 48);
-    }
+    const bp = <usize>o * F;
+    let c0 = biasAt(bias, bp), c1 = biasAt(bias, bp + 16), c2 = biasAt(bias, bp + 32), c3 = biasAt(bias, bp + 48);
     const wbase = Wt + <usize>o * F;
     for (let k = 0; k < n; k++) {
       const i = <usize>load<i32>(list + <usize>k * 4);
@@ -168,11 +170,8 @@ function forward_tile4(x0p: usize, xs: usize, In: i32, Wt: usize, bias: usize, Y
   const ws = <usize>Out * F;
   let o = 0;
   for (; o + 16 <= Out; o += 16) {
-    let c00 = f32x4.splat(0), c01 = c00, c02 = c00, c03 = c00;
-    if (bias) {
-      const bp = bias + <usize>o * F;
-      c00 = v128.load(bp); c01 = v128.load(bp, 16); c02 = v128.load(bp, 32); c03 = v128.load(bp, 48);
-    }
+    const bp = <usize>o * F;
+    let c00 = biasAt(bias, bp), c01 = biasAt(bias, bp + 16), c02 = biasAt(bias, bp + 32), c03 = biasAt(bias, bp + 48);
     let c10 = c00, c11 = c01, c12 = c02, c13 = c03;
     let c20 = c00, c21 = c01, c22 = c02, c23 = c03;
     let c30 = c00, c31 = c01, c32 = c02, c33 = c03;
