@@ -19,7 +19,7 @@ import { argmaxRow } from './metrics';
 import { clipGradNorm } from './clip';
 import { Diagnostics } from './diagnostics';
 import { addPenalties } from './penalties';
-import { scheduledRate, type ScheduleConfig } from './schedule';
+import { scheduledRate, type ScheduleConfig } from '../optim/schedule';
 
 export interface TrainOptions {
   epochs: number;

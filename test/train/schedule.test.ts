@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load';
 import { Model } from '../../src/nn/model';
 import { prepareData, runTraining } from '../../src/train/pipeline';
-import { scheduledRate, type ScheduleConfig } from '../../src/train/schedule';
+import { scheduledRate, type ScheduleConfig } from '../../src/optim/schedule';
 
 const L = 0.1;
 const rates = (s: ScheduleConfig, epochs: number) => Array.from({ length: epochs }, (_, i) => scheduledRate(s, L, i + 1, epochs));
