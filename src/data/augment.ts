@@ -64,7 +64,7 @@ export class Augmenter {
       const src = idx[start + r] * D;
       for (let j = 0; j < D; j++) this.raw[j] = images[src + j];
       transformImage(this.raw, this.draw(), this.side, this.moved);
-      norm.applyFloat(this.moved, out.subarray(r * D, (r + 1) * D));
+      norm.applyFloat(this.moved, out, r * D);
     }
   }
 

@@ -75,9 +75,9 @@ export class Normalizer {
     kernels.gather(images, idx, start, B, this.D, this.offset, this.divisor, out, ahead);
   }
 
-  /** out[j] = normalize(raw[j]) for raw intensities as floats (0..255; augmented images). */
-  applyFloat(raw: Float32Array, out: Float32Array): void {
-    for (let j = 0; j < this.D; j++) out[j] = Math.fround(raw[j] - this.offset[j]) / this.divisor[j];
+  /** out[at + j] = normalize(raw[j]) for raw intensities as floats (0..255; augmented images). */
+  applyFloat(raw: Float32Array, out: Float32Array, at = 0): void {
+    for (let j = 0; j < this.D; j++) out[at + j] = Math.fround(raw[j] - this.offset[j]) / this.divisor[j];
   }
 
   /** Normalizes one raw image (for predict). */

@@ -2,7 +2,7 @@
  * A run's checkpoint (checkpoint.safetensors in its folder), written after every
  * epoch: the training state (train/trainer.ts, TrainState) as tensors (weights,
  * optimizer moments, the shuffle order, early stopping's best weights) and JSON
- * metadata (epoch, generators, callbacks' counts, metrics so far), plus what
+ * metadata (epoch, generators, callbacks' counts, learning-rate scale, metrics so far), plus what
  * produced the run (provenance), which a resume must match. Written atomically:
  * a kill at any instant leaves the old checkpoint or the new one.
  */
@@ -47,7 +47,7 @@ export function saveCheckpoint(file: string, s: TrainState, provenance: Provenan
     callbacks[name] = cs.values;
     for (const [k, t] of Object.entries(cs.tensors)) tensors.push([`callbacks.${name}.${k}`, vec(t)]);
   }
-  const state = { epoch: s.epoch, optimizerSteps: s.optimizer.t, rng: s.rng, control: s.control, callbacks, history: s.history, warnings: s.warnings, warned: s.warned, trainSeconds: s.trainSeconds };
+  const state = { epoch: s.epoch, optimizerSteps: s.optimizer.t, rng: s.rng, lrScale: s.lrScale, callbacks, history: s.history, warnings: s.warnings, warned: s.warned, trainSeconds: s.trainSeconds };
   writeSafetensorsFile(file, tensors, {
     format: String(CHECKPOINT_FORMAT),
     state: JSON.stringify(state, encodeNumbers),
@@ -85,7 +85,7 @@ export function loadCheckpoint(file: string): { state: TrainState; provenance: P
     optimizer: { t: meta.optimizerSteps as number, buffers },
     order: Uint32Array.from(t('order')),
     rng: meta.rng as TrainState['rng'],
-    control: meta.control as TrainState['control'],
+    lrScale: meta.lrScale as number,
     callbacks,
     history: meta.history as TrainState['history'],
     warnings: meta.warnings as string[],

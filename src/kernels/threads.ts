@@ -103,10 +103,10 @@ export function runJob(w: KernelExports, op: number, ints: number[], work: numbe
 // count) keeps a running estimate of each thread's rows per millisecond, and
 // cuts its rows in proportion. Moving a boundary never changes a result.
 
-const speeds = new Map<string, Float64Array>();
+const speeds = new Map<number, Float64Array>(); // by op and row count: op * 2^32 + rows (no string per job)
 
 function balance(op: number, rows: number, n: number): Float64Array {
-  const key = `${op}:${rows}`;
+  const key = op * 2 ** 32 + rows;
   let s = speeds.get(key);
   if (!s || s.length !== n) speeds.set(key, (s = new Float64Array(n).fill(1)));
   return s;

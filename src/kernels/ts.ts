@@ -23,12 +23,11 @@ function dotRows(X: Float32Array, W: Float32Array, Y: Float32Array, B: number, O
         s20 += a2 * c0; s21 += a2 * c1; s22 += a2 * c2; s23 += a2 * c3;
         s30 += a3 * c0; s31 += a3 * c1; s32 += a3 * c2; s33 += a3 * c3;
       }
-      const bb0 = 0, bb1 = 0, bb2 = 0, bb3 = 0;
       let y = b * Out + o;
-      Y[y] = s00 + bb0; Y[y + 1] = s01 + bb1; Y[y + 2] = s02 + bb2; Y[y + 3] = s03 + bb3; y += Out;
-      Y[y] = s10 + bb0; Y[y + 1] = s11 + bb1; Y[y + 2] = s12 + bb2; Y[y + 3] = s13 + bb3; y += Out;
-      Y[y] = s20 + bb0; Y[y + 1] = s21 + bb1; Y[y + 2] = s22 + bb2; Y[y + 3] = s23 + bb3; y += Out;
-      Y[y] = s30 + bb0; Y[y + 1] = s31 + bb1; Y[y + 2] = s32 + bb2; Y[y + 3] = s33 + bb3;
+      Y[y] = s00; Y[y + 1] = s01; Y[y + 2] = s02; Y[y + 3] = s03; y += Out;
+      Y[y] = s10; Y[y + 1] = s11; Y[y + 2] = s12; Y[y + 3] = s13; y += Out;
+      Y[y] = s20; Y[y + 1] = s21; Y[y + 2] = s22; Y[y + 3] = s23; y += Out;
+      Y[y] = s30; Y[y + 1] = s31; Y[y + 2] = s32; Y[y + 3] = s33;
     }
     for (let o = O4; o < Out; o++) {
       const w = o * In;

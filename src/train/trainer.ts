@@ -53,7 +53,7 @@ export interface TrainState {
   optimizer: { t: number; buffers: Record<string, Float32Array> };
   order: Uint32Array;
   rng: { shuffle: number[]; dropout: number[]; augment: number[] | null };
-  control: { lr: number; scale: number };
+  lrScale: number; // what reduce-on-plateau has multiplied the schedule by (each epoch's rate follows from it)
   callbacks: Record<string, CallbackState>;
   history: EpochLog[];
   warnings: string[];
@@ -130,8 +130,7 @@ export class Trainer {
       this.shuffleRng.setState(resume.rng.shuffle);
       model.dropoutLanes.setState(resume.rng.dropout);
       if (aug && resume.rng.augment) aug.setState(resume.rng.augment);
-      this.control.lr = resume.control.lr;
-      this.control.scale = resume.control.scale;
+      this.control.scale = resume.lrScale;
       for (const cb of this.callbacks) if (cb.stateName && resume.callbacks[cb.stateName]) cb.setState?.(resume.callbacks[cb.stateName]);
       history.push(...resume.history);
       warnings.push(...resume.warnings);
@@ -145,7 +144,7 @@ export class Trainer {
       optimizer: optimizer.getState(),
       order,
       rng: { shuffle: this.shuffleRng.getState(), dropout: model.dropoutLanes.getState(), augment: aug ? aug.getState() : null },
-      control: { lr: this.control.lr, scale: this.control.scale },
+      lrScale: this.control.scale,
       callbacks: Object.fromEntries(this.callbacks.filter((cb) => cb.stateName && cb.getState).map((cb) => [cb.stateName!, cb.getState!()])),
       history,
       warnings,
