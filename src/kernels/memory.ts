@@ -8,6 +8,8 @@
  */
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB of address space, reserved lazily
+/** The most the shared memory can ever hold: every hot buffer of a run must fit in it. */
+export const MEMORY_LIMIT_BYTES = MAX_PAGES * PAGE;
 // The WebAssembly module's own statics and stack live below this.
 export const RESERVED_BYTES = 1 << 20;
 const ALIGN = 64; // a cache line

@@ -20,10 +20,15 @@ export interface PreparedData {
   split: Split;
 }
 
-/** Loads the dataset named by the config and makes its split (the same every time for the same seed). */
+/** The seed the split is drawn with: data.splitSeed, else the run's seed. */
+export function splitSeedOf(cfg: Config): number {
+  return cfg.data.splitSeed ?? cfg.seed;
+}
+
+/** Loads the dataset named by the config and makes its split (the same every time for the same split seed). */
 export function prepareData(cfg: Config): PreparedData {
   const ds = loadDataset(cfg.data.dir ?? defaultDataDir());
-  const full = makeSplit(ds.labels, ds.n, ds.officialTrain, cfg.data.split, cfg.seed);
+  const full = makeSplit(ds.labels, ds.n, ds.officialTrain, cfg.data.split, splitSeedOf(cfg));
   const take = (a: Uint32Array) => (cfg.data.subset < 1 ? a.subarray(0, Math.max(1, Math.round(a.length * cfg.data.subset))) : a);
   return { ds, split: { train: take(full.train), val: take(full.val), test: take(full.test) } };
 }

@@ -487,6 +487,21 @@ describe('bad input and usage', () => {
     expect(oneLineError(nn(['train', '--config', 'broken.yaml']))).toMatch(/^error: broken\.yaml:4:1: YAML syntax error: /);
   });
 
+  it('a YAML alias bomb: exit 2, one line naming the file', () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let k = 1; k < 8; k++) levels.push(`${'abcdefgh'[k]}: &${'abcdefgh'[k]} [${Array(9).fill('*' + 'abcdefgh'[k - 1]).join(',')}]`);
+    fs.writeFileSync(inWork('bomb.yaml'), levels.join('\n') + '\n');
+    const line = oneLineError(nn(['train', '--config', 'bomb.yaml']));
+    expect(line).toMatch(/^error: bomb\.yaml: YAML error: .*alias/);
+  });
+
+  it('a layer too large to train: exit 2 naming the key, the memory it needs and the limit, no run folder', () => {
+    fs.writeFileSync(inWork('huge.yaml'), TINY_YAML.replace('units: 32', 'units: 1000000000'));
+    const line = oneLineError(nn(['train', '--config', 'huge.yaml', '--out', 'huge-run']));
+    expect(line).toMatch(/^error: huge\.yaml: model\.layers\[0\]\.units: 1000000000 units make the network need about [\d.]+ TiB of memory to train .*the limit is 4\.0 GiB/);
+    expect(fs.existsSync(inWork('huge-run'))).toBe(false);
+  });
+
   it('a missing config file: exit 2', () => {
     expect(oneLineError(nn(['train', '--config', 'nope.yaml']))).toBe('error: nope.yaml: config file not found');
     // the default config is configs/mlp.yaml relative to the current folder

@@ -533,3 +533,14 @@ describe('residual width, checked with the config', () => {
     ).toThrow('c.yaml: model.layers[1].layers: a residual block must keep its width (output = input + block(input)); it takes 64 values and its layers give 32');
   });
 });
+
+describe('data.splitSeed', () => {
+  it('defaults to none (the split follows seed) and takes an integer seed of its own', () => {
+    expect(resolveConfig(base(), FILE).data.splitSeed).toBeUndefined();
+    const c = base();
+    c.data = { splitSeed: 7 };
+    expect(resolveConfig(c, FILE).data.splitSeed).toBe(7);
+    c.data = { splitSeed: -1 };
+    expect(() => resolveConfig(c, FILE)).toThrow(/data\.splitSeed: expected a number >= 0; got -1/);
+  });
+});

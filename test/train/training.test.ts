@@ -135,3 +135,18 @@ describe('ReduceLROnPlateau', () => {
     expect(out.fit.history.map((h) => h.lr)).toEqual([0.001, 0.001, 0.0005, 0.00025]);
   }, 60_000);
 });
+
+describe('data.splitSeed', () => {
+  const cfg = (seed: number, splitSeed?: number) => resolveConfig({ seed, data: { subset: 0.05, ...(splitSeed === undefined ? {} : { splitSeed }) }, model: { layers } }, 'test');
+  it('holds the split while the seed varies; without it the split follows the seed', () => {
+    const a = prepareData(cfg(1, 42)).split;
+    const b = prepareData(cfg(2, 42)).split;
+    const plain = prepareData(cfg(42)).split;
+    const other = prepareData(cfg(2)).split;
+    for (const part of ['train', 'val', 'test'] as const) {
+      expect(Array.from(a[part])).toEqual(Array.from(b[part]));
+      expect(Array.from(a[part])).toEqual(Array.from(plain[part])); // splitSeed 42 = seed 42 without one
+      expect(Array.from(other[part])).not.toEqual(Array.from(plain[part]));
+    }
+  });
+});
