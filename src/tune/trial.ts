@@ -32,3 +32,18 @@ export function better(a: number, b: number, direction: Direction): boolean {
   if (Number.isNaN(b)) return !Number.isNaN(a);
   return direction === 'maximize' ? a > b : a < b;
 }
+
+/** val_accuracy is better high, val_loss low. */
+export function directionOf(metric: 'val_accuracy' | 'val_loss'): Direction {
+  return metric === 'val_accuracy' ? 'maximize' : 'minimize';
+}
+
+/** The best complete trial, or null. */
+export function bestOf<T extends TrialView>(trials: readonly T[], direction: Direction): T | null {
+  let best: T | null = null;
+  for (const t of trials) {
+    if (t.state !== 'complete' || t.value === null || Number.isNaN(t.value)) continue;
+    if (!best || better(t.value, best.value!, direction)) best = t;
+  }
+  return best;
+}
