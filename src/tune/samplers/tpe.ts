@@ -5,9 +5,11 @@
  * Until `startupTrials` trials have finished (complete or pruned) a proposal is
  * random search's, exactly. After that the finished trials are ranked and split:
  * the best n_good = min(ceil(N / 10), 25) of the N are the good group, the rest
- * the bad one. Each param that applies (walking the space, so a conditional
- * param learns only from the trials it applied to) gets a Parzen estimator l(x)
- * of its values in the good trials and g(x) of its values in the bad ones; of
+ * the bad one (one split for all params, as the paper's threshold y* is one
+ * quantile of all results). Each param that applies (walking the space) gets a
+ * Parzen estimator l(x) of its values in the good trials and g(x) of its values
+ * in the bad ones, so a conditional param learns only from the trials it applied
+ * to (and has only the prior for l when none of those is good); of
  * `candidates` draws from l, the one with the largest l(x) / g(x) wins (the
  * expected improvement grows with that ratio, paper eq. 4).
  *
