@@ -33,7 +33,7 @@ import { Rng } from '../util/rng';
 import { lineOf, sameValue, type Param } from './space';
 import type { TrialRecord } from './storage/store';
 
-const TREES = 64;
+export const TREES = 64;
 const MAX_DEPTH = 8;
 const MIN_LEAF = 2; // trials (distinct ones: a trial drawn twice into the bootstrap is still one)
 
