@@ -144,7 +144,8 @@ function show(v: unknown): string {
 
 const TYPE_WORDS: Record<string, string> = { number: 'a number', int: 'an integer', string: 'a string', boolean: 'true or false', object: 'a mapping', array: 'a list', tuple: 'a list' };
 
-export function formatIssue(issue: z.core.$ZodIssue): string {
+/** One issue as a line; `root` is the schema it came from (for the keys a misspelt one could have meant). */
+export function formatIssue(issue: z.core.$ZodIssue, root: unknown = configSchema): string {
   const at = formatPath(issue.path);
   const input = (issue as { input?: unknown }).input;
   switch (issue.code) {
@@ -158,7 +159,7 @@ export function formatIssue(issue: z.core.$ZodIssue): string {
       // split: 'official' or a list; earlyStopping: false or a mapping
       const alts = i.errors.map((errs) => errs[0]).filter(Boolean);
       const deepest = alts.find((e) => e.path.length > 0);
-      if (deepest) return formatIssue({ ...deepest, path: [...issue.path, ...deepest.path] } as z.core.$ZodIssue);
+      if (deepest) return formatIssue({ ...deepest, path: [...issue.path, ...deepest.path] } as z.core.$ZodIssue, root);
       const wanted = alts.map((e) => (e.code === 'invalid_value' ? e.values.map((v) => JSON.stringify(v)).join(' or ') : e.code === 'too_small' || e.code === 'too_big' ? `a list of ${e.code === 'too_small' ? e.minimum : e.maximum} items` : TYPE_WORDS[(e as { expected?: string }).expected ?? ''] ?? (e as { expected?: string }).expected)).join(' or ');
       return `${at}: expected ${wanted}; got ${show(input)}`;
     }
@@ -180,7 +181,7 @@ export function formatIssue(issue: z.core.$ZodIssue): string {
     case 'unrecognized_keys': {
       const key = issue.keys[0];
       const where = issue.path.length ? `${at}.${key}` : key;
-      const known = knownKeysAt(issue.path, input);
+      const known = knownKeysAt(root, issue.path, input);
       const guess = suggest(key, known);
       return `${where}: unknown key${guess ? `; did you mean "${guess}"?` : known.length ? `; expected one of ${known.join(', ')}` : ''}`;
     }
@@ -205,8 +206,8 @@ function unwrap(s: unknown, input?: unknown): Def | undefined {
 }
 
 /** The keys the strict object at `path` accepts (for "did you mean"). */
-function knownKeysAt(path: PropertyKey[], input: unknown): string[] {
-  let def = unwrap(configSchema, path.length ? undefined : input);
+function knownKeysAt(root: unknown, path: PropertyKey[], input: unknown): string[] {
+  let def = unwrap(root, path.length ? undefined : input);
   path.forEach((seg, i) => {
     const here = i === path.length - 1 ? input : undefined; // only the last object's input is known
     if (def?.shape) def = unwrap(def.shape[String(seg)], here);

@@ -11,7 +11,7 @@ import type { Config } from '../config/schema';
 import { checkFootprint } from '../train/footprint';
 import { UserError } from '../util/errors';
 import { Rng } from '../util/rng';
-import { gridPoints, hasPath, orderParams, walkSpace, type Param, type ParamSpec } from './space';
+import { gridPoints, hasPath, lineOf, orderParams, walkSpace, type Param, type ParamSpec } from './space';
 
 export const METRICS = ['val_accuracy', 'val_loss'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -107,7 +107,7 @@ export function loadTuneFile(file: string, over: CommandOverrides = {}): TuneSpe
   const raw = readRawConfig(file);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${file}: expected a mapping with base and space (see README.md, "nn tune")`);
   const r = tuneSchema.safeParse(raw, { reportInput: true });
-  if (!r.success) throw new UserError(`${file}: ${formatIssue(r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0])}`);
+  if (!r.success) throw new UserError(`${file}: ${formatIssue(r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0], tuneSchema)}`);
   const t = r.data;
   const fail = (key: string, msg: string): never => {
     throw new UserError(`${file}: ${key}: ${msg}`);
@@ -191,7 +191,11 @@ export function loadTuneFile(file: string, over: CommandOverrides = {}): TuneSpe
 function checkExtremes(spec: TuneSpec): void {
   const rng = Rng.derive(spec.seed, 'tune-check');
   const first = (q: Param) => (q.spec.type === 'choice' ? q.spec.values[0] : q.spec.low);
-  const any = (q: Param) => (q.spec.type === 'choice' ? q.spec.values[rng.int(q.spec.values.length)] : q.spec.low + rng.next() * (q.spec.high - q.spec.low));
+  const any = (q: Param) => {
+    if (q.spec.type === 'choice') return q.spec.values[rng.int(q.spec.values.length)];
+    const line = lineOf(q.spec);
+    return line.value(line.lo + rng.next() * (line.hi - line.lo));
+  };
   for (const p of spec.space) {
     const extremes = p.spec.type === 'choice' ? p.spec.values : [p.spec.low, p.spec.high];
     for (const v of extremes) {

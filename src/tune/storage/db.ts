@@ -25,3 +25,8 @@ export interface Db {
 export function redactUrl(url: string): string {
   return url.replace(/^(postgres(?:ql)?:\/\/[^:@/]*):[^@/]*@/, '$1:***@');
 }
+
+/** The URL without its password, to be written down (the driver then takes PGPASSWORD or ~/.pgpass). */
+export function stripPassword(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:@/]*):[^@/]*@/, '$1@');
+}

@@ -11,8 +11,8 @@ import type { Db } from './db';
 
 export const EMBEDDED_DB = 'study.db';
 
-export async function openDb(storage: string | null, dir: string, readonly = false): Promise<Db> {
-  return storage ? openPostgres(storage) : openSqlite(path.join(dir, EMBEDDED_DB), readonly);
+export async function openDb(storage: string | null, dir: string, mustExist = false): Promise<Db> {
+  return storage ? openPostgres(storage) : openSqlite(path.join(dir, EMBEDDED_DB), mustExist);
 }
 
 /** Creates or joins the study `name` (see StudyStore.open). */

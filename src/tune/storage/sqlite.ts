@@ -10,17 +10,23 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Database from 'better-sqlite3';
+import { UserError } from '../../util/errors';
 import type { Db, Row } from './db';
 
-export function openSqlite(file: string, readonly = false): Db {
+/** Opens (or creates, unless `mustExist`) the database file. */
+export function openSqlite(file: string, mustExist = false): Db {
   const Sqlite = require('better-sqlite3') as typeof Database;
-  if (!readonly) fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Sqlite(file, { readonly, fileMustExist: readonly });
-  db.pragma('busy_timeout = 30000');
-  if (!readonly) {
+  if (mustExist && !fs.existsSync(file)) throw new UserError(`${file}: no study database here; expected the folder of a study started by nn tune`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Sqlite(file, { fileMustExist: mustExist });
+    db.pragma('busy_timeout = 30000');
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL'); // a trial recorded is on disk before the next step
+  } catch (e) {
+    throw new UserError(`${file}: cannot open the study database (${(e as Error).message})`);
   }
+  db.pragma('synchronous = FULL'); // a trial recorded is on disk before the next step
   const statements = new Map<string, Database.Statement>();
   const prepare = (sql: string) => {
     let s = statements.get(sql);
