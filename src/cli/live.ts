@@ -8,7 +8,11 @@ export class LiveBlock {
   private drawn = 0; // lines on screen now
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
+  /** Draws on `out` (a terminal); finished lines go to `logTo`, which may be the same terminal or a file. */
+  constructor(
+    private readonly out: NodeJS.WriteStream = process.stderr,
+    private readonly logTo: NodeJS.WritableStream = process.stdout,
+  ) {}
 
   /** Replaces the live lines (drawn on the next tick). */
   set(lines: string[]): void {
@@ -19,7 +23,7 @@ export class LiveBlock {
   /** Prints `text` above the block, for good. */
   log(text: string): void {
     this.clear();
-    this.out.write(text.endsWith('\n') ? text : text + '\n');
+    this.logTo.write(text.endsWith('\n') ? text : text + '\n');
     this.draw();
   }
 

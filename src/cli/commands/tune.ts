@@ -92,7 +92,7 @@ async function runTune(opts: TuneOptions): Promise<void> {
   folder.prepareStudyDir(dir, spec.name, spec.file, spec.storage);
 
   const mode = opts.quiet ? 'quiet' : opts.json ? 'json' : process.stderr.isTTY && !process.env.CI ? 'live' : 'lines';
-  const live = mode === 'live' ? new LiveBlock(process.stderr) : null;
+  const live = mode === 'live' ? new LiveBlock(process.stderr, process.stdout) : null;
   const say = (text: string) => mode !== 'quiet' && mode !== 'json' && (live ? live.log(text) : process.stdout.write(text + '\n'));
   const metric = spec.metric;
   const running = new Map<number, string>();
@@ -126,7 +126,8 @@ async function runTune(opts: TuneOptions): Promise<void> {
   });
   const unwatch = watchStopRequests(
     (cause) => {
-      if (mode !== 'quiet') (live ? live.log.bind(live) : (s: string) => process.stderr.write(s + '\n'))(`${cause}: stopping the trials under way at their next batch (again to stop them at once)`);
+      const line = `${cause}: stopping the trials under way at their next batch (again to stop them at once)`;
+      if (mode !== 'quiet') void (live ? live.log(line) : process.stderr.write(line + '\n'));
       study.stop(cause);
     },
     () => study.kill(),
