@@ -7,6 +7,9 @@
  *
  *   npm run bench [-- --epochs N] [--wide] [--vs numpy|numpy-avx512|torch|sklearn|tfjs]...
  *                 [--runs K] [--backend wasm|ts|naive] [--threads N] [--json]
+ *   npm run bench -- --together [--epochs N]          two trainings at once (together.ts)
+ *   npm run bench -- --tune FILE [--timeout T] [--trials N] [--workers N] [--runs K]
+ *                                                     nn tune against Optuna + PyTorch (tune.ts)
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -200,11 +203,41 @@ async function main(): Promise<void> {
     .option('--threads <n>', 'threads for the products (default: all cores)', (v) => Number(v))
     .option('--predict', 'also time nn predict on one image, start to exit')
     .option('--json', 'print the results as JSON')
+    .option('--together', 'two trainings of W at once (1+1, 2+2, 1+2 threads), each against a lone one-thread run')
+    .option('--tune <file>', 'run this tune file with nn tune and with the Optuna + PyTorch peer, one after the other')
+    .option('--timeout <duration>', 'with --tune: the wall-clock budget of each search (e.g. 10m)')
+    .option('--trials <n>', 'with --tune: the trial budget of each search', (v) => Number(v))
+    .option('--workers <n>', 'with --tune: trials at once', (v) => Number(v))
     .option('--child', 'internal: one run of ours, printed as RESULT {json}');
-  const o = program.parse(process.argv).opts<{ epochs: number; wide?: boolean; vs?: string[]; runs: number; backend?: string; threads?: number; predict?: boolean; json?: boolean; child?: boolean }>();
+  const o = program.parse(process.argv).opts<{ epochs: number; wide?: boolean; vs?: string[]; runs: number; backend?: string; threads?: number; predict?: boolean; json?: boolean; child?: boolean; together?: boolean; tune?: string; timeout?: string; trials?: number; workers?: number }>();
   if (o.child) {
     configureKernels({ backend: o.backend as BackendName | undefined, threads: o.threads });
     process.stdout.write(`RESULT ${JSON.stringify(await runOurs(o.epochs, Boolean(o.wide)))}\n`);
+    return;
+  }
+  const say = (s: string) => (o.json ? process.stderr : process.stdout).write(s + '\n');
+  if (o.together) {
+    const { together } = require('./together') as typeof import('./together');
+    const r = await together(__filename, o.epochs, say);
+    if (o.json) process.stdout.write(JSON.stringify({ workload: '784-128-64-10', epochs: o.epochs, ...r }, null, 2) + '\n');
+    return;
+  }
+  if (o.tune) {
+    const { runNnTune, runOptuna } = require('./tune') as typeof import('./tune');
+    const budget = { timeout: o.timeout, trials: o.trials, workers: o.workers };
+    const results: Array<import('./tune').TuneResult> = [];
+    for (let k = 0; k < o.runs; k++) {
+      say(`run ${k + 1}: nn tune ${o.tune}`);
+      results.push(await runNnTune(path.join(REPO, 'bin', 'nn'), o.tune, budget, say));
+      say(`run ${k + 1}: optuna_tune.py ${o.tune}`);
+      results.push(await runOptuna(PEERS, PYTHON, o.tune, budget, mnistDir(), say));
+    }
+    if (o.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+    for (const r of results) say(`RESULT ${JSON.stringify(r)}`);
+    for (let k = 0; k + 1 < results.length; k += 2) {
+      const [a, b] = [results[k], results[k + 1]];
+      say(`run ${k / 2 + 1}: trials finished ${a.trials_total} against ${b.trials_total} (${(a.trials_total / b.trials_total).toFixed(2)}x); best validation metric ${a.best_value} against ${b.best_value}; best trial's test accuracy ${a.best_test_acc} against ${b.best_test_acc}; wall ${a.wall_s} s against ${b.wall_s} s`);
+    }
     return;
   }
   if (o.vs?.length && !fs.existsSync(PEERS)) {
@@ -212,7 +245,7 @@ async function main(): Promise<void> {
   }
   const peers = (o.vs ?? []).map((p) => peerSpec(p, o.epochs, Boolean(o.wide)));
   const results: Record<string, RunResult[]> = {};
-  const log = (s: string) => (o.json ? process.stderr : process.stdout).write(s + '\n');
+  const log = say;
   for (let k = 0; k < o.runs; k++) {
     const ours = runOursChild(o.epochs, Boolean(o.wide), o.backend, o.threads);
     (results.ours ??= []).push(ours);
