@@ -27,6 +27,15 @@ export interface Kernels {
   reluBackward(a: Float32Array, g: Float32Array, n: number): void;
   /** g = g * mask */
   mulInPlace(g: Float32Array, mask: Float32Array, n: number): void;
+  /** z = f(z) in place over n values, and g = g * f'(z) from the output a (nn/activations.ts has the formulas) */
+  leakyReluForward(z: Float32Array, n: number, alpha: number): void;
+  leakyReluBackward(a: Float32Array, g: Float32Array, n: number, alpha: number): void;
+  eluForward(z: Float32Array, n: number, alpha: number): void;
+  eluBackward(a: Float32Array, g: Float32Array, n: number, alpha: number): void;
+  sigmoidForward(z: Float32Array, n: number): void;
+  sigmoidBackward(a: Float32Array, g: Float32Array, n: number): void;
+  tanhForward(z: Float32Array, n: number): void;
+  tanhBackward(a: Float32Array, g: Float32Array, n: number): void;
   /** One SGD step: momentum mu with velocity v (null when mu = 0), Nesterov or not. */
   sgd(p: Float32Array, g: Float32Array, v: Float32Array | null, lr: number, mu: number, nesterov: boolean): void;
   /** One RMSprop step with running square average s. */
@@ -49,6 +58,14 @@ const plainLoops = {
   gather: ts.gather,
   reluBackward: ts.reluBackward,
   mulInPlace: ts.mulInPlace,
+  leakyReluForward: ts.leakyReluForward,
+  leakyReluBackward: ts.leakyReluBackward,
+  eluForward: ts.eluForward,
+  eluBackward: ts.eluBackward,
+  sigmoidForward: ts.sigmoidForward,
+  sigmoidBackward: ts.sigmoidBackward,
+  tanhForward: ts.tanhForward,
+  tanhBackward: ts.tanhBackward,
 };
 
 const builtin: Record<'ts' | 'naive', Kernels> = {

@@ -157,6 +157,50 @@ export function mulInPlace(g: Float32Array, mask: Float32Array, n: number): void
   for (let i = 0; i < n; i++) g[i] *= mask[i];
 }
 
+// ---- activations (see nn/activations.ts) ----
+// The forward passes are the references the WebAssembly ones are tested against:
+// Math.* in float64, rounded once to float32 on store (leaky_relu is one f32 product
+// either way). The backward passes do the WebAssembly kernels' f32 operations in
+// their order (a product of two f32 values is exact in f64, so rounding it once is
+// the f32 product), so both backends give identical gradients from identical outputs.
+
+/** z = leaky_relu(z): z * alpha (as f32) where z is not above 0 */
+export function leakyReluForward(z: Float32Array, n: number, alpha: number): void {
+  const a32 = Math.fround(alpha);
+  for (let i = 0; i < n; i++) if (!(z[i] > 0)) z[i] *= a32;
+}
+
+export function leakyReluBackward(a: Float32Array, g: Float32Array, n: number, alpha: number): void {
+  const a32 = Math.fround(alpha);
+  for (let i = 0; i < n; i++) if (!(a[i] > 0)) g[i] *= a32;
+}
+
+export function eluForward(z: Float32Array, n: number, alpha: number): void {
+  for (let i = 0; i < n; i++) if (z[i] < 0) z[i] = alpha * Math.expm1(z[i]);
+}
+
+export function eluBackward(a: Float32Array, g: Float32Array, n: number, alpha: number): void {
+  const a32 = Math.fround(alpha);
+  for (let i = 0; i < n; i++) if (!(a[i] > 0)) g[i] *= Math.fround(a[i] + a32);
+}
+
+export function sigmoidForward(z: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) z[i] = 1 / (1 + Math.exp(-z[i]));
+}
+
+export function sigmoidBackward(a: Float32Array, g: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) g[i] *= Math.fround(a[i] * Math.fround(1 - a[i]));
+}
+
+export function tanhForward(z: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) z[i] = Math.tanh(z[i]);
+}
+
+export function tanhBackward(a: Float32Array, g: Float32Array, n: number): void {
+  // (1 - a)(1 + a) rather than 1 - a²: see tanh_backward in wasm/kernels.ts
+  for (let i = 0; i < n; i++) g[i] *= Math.fround(Math.fround(1 - a[i]) * Math.fround(1 + a[i]));
+}
+
 /** SGD (see optim/sgd.ts): momentum mu with velocity v, or plain when mu = 0 (v unused). */
 export function sgd(p: Float32Array, g: Float32Array, v: Float32Array | null, lr: number, mu: number, nesterov: boolean): void {
   const n = p.length;

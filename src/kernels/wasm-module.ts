@@ -21,6 +21,14 @@ export interface KernelExports {
   gather(images: number, idx: number, start: number, B: number, D: number, offset: number, divisor: number, out: number, j0: number, j1: number, ahead: number): void;
   relu_backward(a: number, g: number, n: number): void;
   mul_inplace(g: number, mask: number, n: number): void;
+  leaky_relu_forward(z: number, n: number, alpha: number): void;
+  leaky_relu_backward(a: number, g: number, n: number, alpha: number): void;
+  elu_forward(z: number, n: number, alpha: number): void;
+  elu_backward(a: number, g: number, n: number, alpha: number): void;
+  sigmoid_forward(z: number, n: number): void;
+  sigmoid_backward(a: number, g: number, n: number): void;
+  tanh_forward(z: number, n: number): void;
+  tanh_backward(a: number, g: number, n: number): void;
 }
 
 /** Bytes of scratch each instance needs: a shuffle table and four index lists as long as a product's In (see kernels.ts). */

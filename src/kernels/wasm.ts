@@ -75,6 +75,38 @@ export function wasmKernels(w: KernelExports): Kernels {
       if (!all(g, mask)) return ts.mulInPlace(g, mask, n);
       w.mul_inplace(g.byteOffset, mask.byteOffset, n);
     },
+    leakyReluForward(z, n, alpha) {
+      if (!all(z)) return ts.leakyReluForward(z, n, alpha);
+      w.leaky_relu_forward(z.byteOffset, n, alpha);
+    },
+    leakyReluBackward(a, g, n, alpha) {
+      if (!all(a, g)) return ts.leakyReluBackward(a, g, n, alpha);
+      w.leaky_relu_backward(a.byteOffset, g.byteOffset, n, alpha);
+    },
+    eluForward(z, n, alpha) {
+      if (!all(z)) return ts.eluForward(z, n, alpha);
+      w.elu_forward(z.byteOffset, n, alpha);
+    },
+    eluBackward(a, g, n, alpha) {
+      if (!all(a, g)) return ts.eluBackward(a, g, n, alpha);
+      w.elu_backward(a.byteOffset, g.byteOffset, n, alpha);
+    },
+    sigmoidForward(z, n) {
+      if (!all(z)) return ts.sigmoidForward(z, n);
+      w.sigmoid_forward(z.byteOffset, n);
+    },
+    sigmoidBackward(a, g, n) {
+      if (!all(a, g)) return ts.sigmoidBackward(a, g, n);
+      w.sigmoid_backward(a.byteOffset, g.byteOffset, n);
+    },
+    tanhForward(z, n) {
+      if (!all(z)) return ts.tanhForward(z, n);
+      w.tanh_forward(z.byteOffset, n);
+    },
+    tanhBackward(a, g, n) {
+      if (!all(a, g)) return ts.tanhBackward(a, g, n);
+      w.tanh_backward(a.byteOffset, g.byteOffset, n);
+    },
     sgd(p, g, v, lr, mu, nesterov) {
       if (!all(p, g) || (v && !inMemory(v))) return ts.sgd(p, g, v, lr, mu, nesterov);
       w.sgd(p.byteOffset, g.byteOffset, v ? v.byteOffset : 0, p.length, lr, v ? mu : 0, nesterov ? 1 : 0);

@@ -1,7 +1,8 @@
 /**
  * Activation functions, each with its derivative beside it. Every derivative is
  * written in terms of the output a = f(z), so the forward pass needs to keep
- * only its output for the backward pass.
+ * only its output for the backward pass. The elementwise ones run in the kernel
+ * backend (WebAssembly SIMD where it runs; src/kernels/ts.ts has the plain loops).
  */
 import { kernels } from '../kernels';
 
@@ -26,22 +27,20 @@ export function activationForward(name: ActivationName, z: Float32Array, B: numb
     case 'relu':
       for (let i = 0; i < len; i++) if (z[i] < 0) z[i] = 0;
       return;
-    case 'leaky_relu': {
-      const alpha = opts.alpha;
-      for (let i = 0; i < len; i++) if (z[i] < 0) z[i] *= alpha;
+    case 'leaky_relu':
+      // alpha z below 0
+      kernels.leakyReluForward(z, len, opts.alpha);
       return;
-    }
-    case 'elu': {
+    case 'elu':
       // z for z > 0, alpha (e^z - 1) below: smooth at 0 when alpha = 1, and saturating at -alpha
-      const alpha = opts.alpha;
-      for (let i = 0; i < len; i++) if (z[i] < 0) z[i] = alpha * Math.expm1(z[i]);
+      kernels.eluForward(z, len, opts.alpha);
       return;
-    }
     case 'sigmoid':
-      for (let i = 0; i < len; i++) z[i] = 1 / (1 + Math.exp(-z[i]));
+      // 1 / (1 + e^-z)
+      kernels.sigmoidForward(z, len);
       return;
     case 'tanh':
-      for (let i = 0; i < len; i++) z[i] = Math.tanh(z[i]);
+      kernels.tanhForward(z, len);
       return;
     case 'softmax':
       for (let b = 0; b < B; b++) {
@@ -70,23 +69,21 @@ export function activationBackward(name: ActivationName, a: Float32Array, g: Flo
     case 'relu':
       kernels.reluBackward(a, g, len); // a SIMD loop where the buffers allow it
       return;
-    case 'leaky_relu': {
+    case 'leaky_relu':
       // a > 0 exactly when z > 0, because alpha >= 0 (at z = 0 the slope is alpha, as in PyTorch)
-      const alpha = opts.alpha;
-      for (let i = 0; i < len; i++) if (!(a[i] > 0)) g[i] *= alpha;
+      kernels.leakyReluBackward(a, g, len, opts.alpha);
       return;
-    }
-    case 'elu': {
+    case 'elu':
       // for z <= 0, d/dz alpha (e^z - 1) = alpha e^z = a + alpha (at z = 0 the slope is alpha, as in PyTorch)
-      const alpha = opts.alpha;
-      for (let i = 0; i < len; i++) if (!(a[i] > 0)) g[i] *= a[i] + alpha;
+      kernels.eluBackward(a, g, len, opts.alpha);
       return;
-    }
     case 'sigmoid':
-      for (let i = 0; i < len; i++) g[i] *= a[i] * (1 - a[i]);
+      // a (1 - a)
+      kernels.sigmoidBackward(a, g, len);
       return;
     case 'tanh':
-      for (let i = 0; i < len; i++) g[i] *= 1 - a[i] * a[i];
+      // 1 - a², as (1 - a)(1 + a), which keeps its precision near |a| = 1
+      kernels.tanhBackward(a, g, len);
       return;
     case 'softmax':
       // Jacobian-vector product: dz_j = a_j (g_j - Σ_k g_k a_k)

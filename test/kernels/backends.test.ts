@@ -2,7 +2,7 @@
  * Whole training runs across backends and thread counts: the WebAssembly
  * backend follows the naive reference's losses (float32 rounding differs, so
  * within 1e-3 relative over a few hundred steps), and any number of threads
- * gives bit-identical weights.
+ * gives bit-identical weights, with ReLU and with every other elementwise activation.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load';
@@ -26,12 +26,31 @@ const cfg = resolveConfig(
   },
   'test',
 );
+// the same with every elementwise activation (these run on the main thread only)
+const smooth = resolveConfig(
+  {
+    seed: 3,
+    data: { subset: 0.02, normalize: 'scale' },
+    model: {
+      layers: [
+        { type: 'dense', units: 33, activation: 'elu' },
+        { type: 'dropout', rate: 0.2 },
+        { type: 'dense', units: 21, activation: 'tanh' },
+        { type: 'dense', units: 17, activation: 'leaky_relu' },
+        { type: 'dense', units: 13, activation: 'sigmoid' },
+        { type: 'dense', units: 10, activation: 'softmax' },
+      ],
+    },
+    training: { epochs: 3, batchSize: 64, earlyStopping: false },
+  },
+  'test',
+);
 const data = prepareData(cfg);
 
-async function train(backend: BackendName, threads: number) {
+async function train(backend: BackendName, threads: number, config = cfg) {
   useBackend(backend);
   configureKernels({ threads });
-  const out = await runTraining(cfg, data, []);
+  const out = await runTraining(config, data, []);
   const p = out.model.params.data;
   return { losses: out.fit.history.map((h) => h.loss), bytes: Buffer.from(p.buffer, p.byteOffset, p.byteLength) };
 }
@@ -51,5 +70,19 @@ describe('backends and threads', () => {
     const three = await train('wasm', 3);
     expect(two.bytes.equals(one.bytes)).toBe(true);
     expect(three.bytes.equals(one.bytes)).toBe(true);
+  }, 60_000);
+
+  it('also with elu, tanh, leaky_relu and sigmoid layers: 1 and 2 threads, and a second run, give bit-identical weights', async () => {
+    const one = await train('wasm', 1, smooth);
+    const two = await train('wasm', 2, smooth);
+    const again = await train('wasm', 1, smooth);
+    expect(two.bytes.equals(one.bytes)).toBe(true);
+    expect(again.bytes.equals(one.bytes)).toBe(true);
+  }, 60_000);
+
+  it('with elu, tanh, leaky_relu and sigmoid layers, wasm training follows the naive reference (losses within 1e-3 relative)', async () => {
+    const ref = await train('naive', 1, smooth);
+    const fast = await train('wasm', 1, smooth);
+    fast.losses.forEach((l, k) => expect(Math.abs(l - ref.losses[k])).toBeLessThan(1e-3 * ref.losses[k]));
   }, 60_000);
 });

@@ -5,7 +5,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useBackend, type BackendName } from '../../src/kernels';
+import { allocF32 } from '../../src/kernels/memory';
 import { loadModel, saveModel } from '../../src/io/modelfile';
 import { ACTIVATIONS, activationForward, defaultAlpha, type ActivationName } from '../../src/nn/activations';
 import { BatchNorm } from '../../src/nn/batchnorm';
@@ -28,9 +30,17 @@ function weightedSum(y: Float32Array, c: Float32Array, n: number): number {
   return s;
 }
 
+// The WebAssembly backend (the default, where the activations are SIMD approximations)
+// and the TypeScript one (Math.* in float64).
+const BACKENDS: BackendName[] = ['wasm', 'ts'];
+afterAll(() => {
+  useBackend('wasm');
+});
+
 describe('Dense backward, each activation', () => {
-  for (const act of ACTIVATIONS) {
-    it(`${act}: dW, db and dX match finite differences`, () => {
+  for (const backend of BACKENDS) for (const act of ACTIVATIONS) {
+    it(`${act} (${backend}): dW, db and dX match finite differences`, () => {
+      expect(useBackend(backend).name).toBe(backend);
       const In = 7;
       const Out = act === 'softmax' ? 10 : 6;
       const layer = new Dense(0, In, Out, act, { alpha: 0.1 });
@@ -43,7 +53,8 @@ describe('Dense backward, each activation', () => {
 
       f();
       params.grad.fill(NaN); // backward must set every gradient, not add to it
-      const dy = Float32Array.from(c);
+      const dy = allocF32(B * Out); // in the shared memory, so that the WebAssembly kernels take it
+      dy.set(c);
       const dx = Float32Array.from(layer.backward(dy, B, true)!);
       const signature = () => Array.from(layer.forward(x, B, true), (v) => (v > 0 ? 1 : 0)).join('');
       const skipped: number[] = [];
@@ -141,8 +152,9 @@ describe('Whole model backward', () => {
     ['leaky_relu', 'cross_entropy', 'softmax'],
     ['elu', 'cross_entropy', 'softmax'],
   ];
-  for (const [hidden, lossName, out] of cases) {
-    it(`${hidden} hidden layers, dropout, ${lossName}: every parameter's gradient matches`, () => {
+  for (const backend of BACKENDS) for (const [hidden, lossName, out] of cases) {
+    it(`${hidden} hidden layers, dropout, ${lossName} (${backend}): every parameter's gradient matches`, () => {
+      useBackend(backend);
       const cfg = resolveConfig(
         {
           model: {
@@ -176,7 +188,7 @@ describe('Whole model backward', () => {
       };
       f();
       const p = model.forward((dropout.lanes.setState(state), x), B, true);
-      const g = new Float32Array(B * 10);
+      const g = allocF32(B * 10); // shared, so the output layer's backward runs in the WebAssembly kernels too
       loss.backward(p, labels, B, 10, g);
       model.params.grad.fill(NaN); // the trainer does not zero gradients: backward must set them all
       model.backward(g, B);

@@ -678,3 +678,217 @@ export function dropout_mask(state: usize, x: usize, mask: usize, y: usize, n: i
   v128.store(state, s2, 32);
   v128.store(state, s3, 48);
 }
+
+// ==== activations: leaky_relu, elu, sigmoid, tanh ====
+// Forward a = f(z) in place; backward g = g * f'(z), written from the output a as in
+// src/nn/activations.ts. The backward steps are the f32 operations of ts.ts, in its
+// order, so both backends give identical gradients from identical outputs. The
+// forward steps need e^x, which SIMD lacks: expm1_4 below, within a few ulps of
+// Math.expm1 (the tolerances are in test/kernels/activations.test.ts).
+
+// e^x - 1 = 2^n (e^r - 1) + (2^n - 1), with x = n ln2 + r, |r| <= ln2 / 2 (Cephes expf).
+// n = round(x / ln2) by adding 1.5 * 2^23, which leaves n in the low bits of the
+// sum; then 2^n is those bits shifted into the exponent field. ln2 is split in two
+// (Cody and Waite): n * LN2_HI is exact (LN2_HI has 9 significant bits, |n| <= 116),
+// so r carries no rounding from the reduction. e^r - 1 = r + r^2 P(r), a polynomial
+// summed without the 1 of e^r, so that near 0 (n = 0, where the result is just that)
+// it keeps its relative accuracy instead of cancelling 1 - 1.
+const EXP_MAGIC: f32 = 12582912.0; // 1.5 * 2^23
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+// x is clamped to [EXP_MIN, 0] by every caller: below e^-80 = 1.8e-35, expm1 is -1 in
+// f32 and sigmoid's value is of no consequence; and n >= -116 keeps 2^n and nearly every
+// 2^n (e^r - 1) normal floats (a denormal costs a microcode assist on many x86 cores).
+const EXP_MIN: f32 = -80.0;
+
+/** x * log2(e) + 1.5 * 2^23: n = round(x / ln2) is this minus 1.5 * 2^23, and its low bits */
+@inline function exp_round(x: v128): v128 {
+  return f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(EXP_MAGIC));
+}
+
+/** 2^n from exp_round's t: n + 127 in the exponent field (the bits of 1.5 * 2^23 shift out) */
+@inline function exp_scale(t: v128): v128 {
+  return i32x4.add(i32x4.shl(t, 23), i32x4.splat(127 << 23));
+}
+
+/** e^r - 1 for r = x - n ln2 (n from exp_round's t) */
+@inline function expm1_reduced(x: v128, t: v128): v128 {
+  const n = f32x4.sub(t, f32x4.splat(EXP_MAGIC));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  return f32x4.add(r, f32x4.mul(f32x4.mul(r, r), p));
+}
+
+/** e^x - 1 for x in [EXP_MIN, 0] (NaN stays NaN): 2^n (e^r - 1) + (2^n - 1), both terms exact but the last rounding */
+@inline function expm1_4(x: v128): v128 {
+  const t = exp_round(x);
+  const s = exp_scale(t);
+  return f32x4.add(f32x4.mul(s, expm1_reduced(x, t)), f32x4.sub(s, f32x4.splat(1)));
+}
+
+/** e^x for x in [EXP_MIN, 0] (NaN stays NaN) */
+@inline function exp_4(x: v128): v128 {
+  const t = exp_round(x);
+  const s = exp_scale(t);
+  return f32x4.add(f32x4.mul(s, expm1_reduced(x, t)), s);
+}
+
+/** Clamps x to [EXP_MIN, 0]; pmin/pmax keep a NaN in their first operand (and are one instruction each on x86). */
+@inline function exp_domain(x: v128): v128 {
+  return f32x4.pmax(f32x4.pmin(x, f32x4.splat(0)), f32x4.splat(EXP_MIN));
+}
+
+const SIGN: i32 = <i32>0x80000000; // the f32 sign bit
+
+@inline function leaky_relu4(z: v128, alpha: v128): v128 {
+  return v128.bitselect(z, f32x4.mul(z, alpha), f32x4.gt(z, f32x4.splat(0)));
+}
+
+/** z above 0, alpha (e^z - 1) below */
+@inline function elu4(z: v128, alpha: v128): v128 {
+  return v128.bitselect(z, f32x4.mul(alpha, expm1_4(exp_domain(z))), f32x4.gt(z, f32x4.splat(0)));
+}
+
+/** 1 / (1 + e^-z) as e / (1 + e) below 0 and 1 / (1 + e) above, with e = e^-|z| <= 1: no overflow, and relative accuracy on both sides */
+@inline function sigmoid4(z: v128): v128 {
+  const e = exp_4(exp_domain(v128.or(z, i32x4.splat(SIGN)))); // -|z|
+  const num = v128.bitselect(e, f32x4.splat(1), f32x4.lt(z, f32x4.splat(0)));
+  return f32x4.div(num, f32x4.add(f32x4.splat(1), e));
+}
+
+/** tanh|z| = -m / (2 + m) with m = e^-2|z| - 1 (expm1 keeps small z accurate), with z's sign; tanh(±large) = ±1 exactly */
+@inline function tanh4(z: v128): v128 {
+  const m = expm1_4(exp_domain(f32x4.mul(v128.or(z, i32x4.splat(SIGN)), f32x4.splat(2)))); // e^-2|z| - 1
+  const t = f32x4.div(f32x4.neg(m), f32x4.add(f32x4.splat(2), m));
+  return v128.or(v128.andnot(t, i32x4.splat(SIGN)), v128.and(z, i32x4.splat(SIGN)));
+}
+
+/** The last n % 4 values (1 to 3) as one vector, so they go through the same lanes' arithmetic as the rest. */
+@inline function load_tail(p: usize, rest: i32): v128 {
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (rest > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (rest > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+@inline function store_tail(p: usize, v: v128, rest: i32): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (rest > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (rest > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+/** z = leaky_relu(z) in place over n values: alpha z below 0 */
+export function leaky_relu_forward(z: usize, n: i32, alpha: f32): void {
+  const va = f32x4.splat(alpha);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const p = z + <usize>k * F;
+    v128.store(p, leaky_relu4(v128.load(p), va));
+  }
+  if (k < n) store_tail(z + <usize>k * F, leaky_relu4(load_tail(z + <usize>k * F, n - k), va), n - k);
+}
+
+/** z = elu(z) in place over n values */
+export function elu_forward(z: usize, n: i32, alpha: f32): void {
+  const va = f32x4.splat(alpha);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const p = z + <usize>k * F;
+    v128.store(p, elu4(v128.load(p), va));
+  }
+  if (k < n) store_tail(z + <usize>k * F, elu4(load_tail(z + <usize>k * F, n - k), va), n - k);
+}
+
+/** z = sigmoid(z) in place over n values */
+export function sigmoid_forward(z: usize, n: i32): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const p = z + <usize>k * F;
+    v128.store(p, sigmoid4(v128.load(p)));
+  }
+  if (k < n) store_tail(z + <usize>k * F, sigmoid4(load_tail(z + <usize>k * F, n - k)), n - k);
+}
+
+/** z = tanh(z) in place over n values */
+export function tanh_forward(z: usize, n: i32): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const p = z + <usize>k * F;
+    v128.store(p, tanh4(v128.load(p)));
+  }
+  if (k < n) store_tail(z + <usize>k * F, tanh4(load_tail(z + <usize>k * F, n - k)), n - k);
+}
+
+/** g = a > 0 ? g : g alpha (a > 0 exactly when z > 0, as alpha >= 0) */
+export function leaky_relu_backward(a: usize, g: usize, n: i32, alpha: f32): void {
+  const va = f32x4.splat(alpha), zero = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k * F;
+    const gk = v128.load(g + off);
+    v128.store(g + off, v128.bitselect(gk, f32x4.mul(gk, va), f32x4.gt(v128.load(a + off), zero)));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k * F;
+    if (!(load<f32>(a + off) > 0)) store<f32>(g + off, load<f32>(g + off) * alpha);
+  }
+}
+
+/** g = a > 0 ? g : g (a + alpha): below 0, d/dz alpha (e^z - 1) = alpha e^z = a + alpha */
+export function elu_backward(a: usize, g: usize, n: i32, alpha: f32): void {
+  const va = f32x4.splat(alpha), zero = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k * F;
+    const ak = v128.load(a + off), gk = v128.load(g + off);
+    v128.store(g + off, v128.bitselect(gk, f32x4.mul(gk, f32x4.add(ak, va)), f32x4.gt(ak, zero)));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k * F;
+    const ak = load<f32>(a + off);
+    if (!(ak > 0)) store<f32>(g + off, load<f32>(g + off) * (ak + alpha));
+  }
+}
+
+/** g = g (a (1 - a)) */
+export function sigmoid_backward(a: usize, g: usize, n: i32): void {
+  const one = f32x4.splat(1);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k * F;
+    const ak = v128.load(a + off);
+    v128.store(g + off, f32x4.mul(v128.load(g + off), f32x4.mul(ak, f32x4.sub(one, ak))));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k * F;
+    const ak = load<f32>(a + off);
+    store<f32>(g + off, load<f32>(g + off) * (ak * (1 - ak)));
+  }
+}
+
+/**
+ * g = g (1 - a^2), as (1 - a)(1 + a): near |a| = 1, where 1 - a^2 is small, 1 - a is exact
+ * (and 1 + a rounds little), while a^2 would round first and leave 1 - a^2 few correct bits.
+ */
+export function tanh_backward(a: usize, g: usize, n: i32): void {
+  const one = f32x4.splat(1);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) {
+    const off = <usize>k * F;
+    const ak = v128.load(a + off);
+    v128.store(g + off, f32x4.mul(v128.load(g + off), f32x4.mul(f32x4.sub(one, ak), f32x4.add(one, ak))));
+  }
+  for (; k < n; k++) {
+    const off = <usize>k * F;
+    const ak = load<f32>(a + off);
+    store<f32>(g + off, load<f32>(g + off) * ((1 - ak) * (1 + ak)));
+  }
+}
+// ==== end of activations ====
