@@ -218,8 +218,10 @@ function forward_tile4(x0p: usize, xs: usize, In: i32, Wt: usize, bias: usize, Y
 // dY's row b: built by scanning X's rows once per block of inputs that fits the
 // scratch. Then 16 columns at a time in 4 accumulators, as in the forward pass.
 // Dense inputs on a W beyond L2 go through 4x16 tiles over every b instead.
+// With a shift (inputs X + shift; 0: none), each row then gets shift[i] * db added
+// while it is still in L1 (add_outer, in the folded normalization's section below).
 
-export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i0: i32, i1: i32): void {
+export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i0: i32, i1: i32, shift: usize, db: usize): void {
   const xs = <usize>In * F;
   const ys = <usize>Out * F;
   const big = <u64>In * <u64>Out * F > BIG_W_BYTES;
@@ -251,13 +253,17 @@ export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, 
     }
     let j = 0;
     if (big && <i64>total * 4 > <i64>B * w * 3) {
-      for (; j + 4 <= w; j += 4) weight_tile4(dY, X, dWt, B, In, Out, c0 + j); // dense inputs, W out of cache
+      for (; j + 4 <= w; j += 4) {
+        weight_tile4(dY, X, dWt, B, In, Out, c0 + j); // dense inputs, W out of cache
+        if (shift) add_outer(shift, db, dWt, Out, c0 + j, c0 + j + 4);
+      }
     }
     for (; j < w; j++) {
       const n = load<i32>(counts + <usize>j * 4);
       const wrow = dWt + <usize>(c0 + j) * ys;
       if (n > 0) weight_row(dY, wrow, Out, entries + <usize>j * E, n);
       else memory.fill(wrow, 0, ys); // an input that is zero in every row
+      if (shift) add_outer(shift, db, dWt, Out, c0 + j, c0 + j + 1); // the row is still in L1
     }
   }
 }
@@ -677,4 +683,53 @@ export function dropout_mask(state: usize, x: usize, mask: usize, y: usize, n: i
   v128.store(state, s1, 16);
   v128.store(state, s2, 32);
   v128.store(state, s3, 48);
+}
+
+// ==== folded input normalization (src/data/normalize.ts, src/nn/dense.ts) ====
+// A first layer whose inputs are x + shift, x keeping its zeros (standardized pixels
+// gathered as raw / (255 std), shift = -mean / std): the products skip x's zeros, and
+// the shift's terms are added apart. Forward: y = act(x·Wt + b + shift·Wt), the last
+// term summed over each half of the inputs by the thread of that half (jobs.ts).
+// Weight gradient: Xᵀ·dY + shift ⊗ db, row by row as linear_backward_weight makes them.
+
+/** dWt (In, Out) rows i in [i0, i1): dWt[i, o] = dWt[i, o] + shift[i] * db[o] (rows with shift[i] == 0 untouched). */
+function add_outer(shift: usize, db: usize, dWt: usize, Out: i32, i0: i32, i1: i32): void {
+  const ys = <usize>Out * F;
+  for (let i = i0; i < i1; i++) {
+    const c = load<f32>(shift + <usize>i * F);
+    if (c == 0) continue;
+    const vc = f32x4.splat(c);
+    const row = dWt + <usize>i * ys;
+    let o = 0;
+    for (; o + 4 <= Out; o += 4) {
+      const off = <usize>o * F;
+      v128.store(row + off, f32x4.add(v128.load(row + off), f32x4.mul(vc, v128.load(db + off))));
+    }
+    for (; o < Out; o++) {
+      const off = <usize>o * F;
+      store<f32>(row + off, load<f32>(row + off) + c * load<f32>(db + off));
+    }
+  }
+}
+
+/**
+ * Y (B, Out) = act((Y + P) + (E0 + E1)): a product split by inputs (Y with the bias over the
+ * first half, P over the second), then the shift's product over each half (E (2, Out)).
+ */
+export function add_act_shift(Y: usize, P: usize, E: usize, B: i32, Out: i32, act: i32): void {
+  const ys = <usize>Out * F;
+  for (let b = 0; b < B; b++) {
+    const yr = Y + <usize>b * ys, pr = P + <usize>b * ys;
+    let o = 0;
+    for (; o + 4 <= Out; o += 4) {
+      const off = <usize>o * F;
+      const e = f32x4.add(v128.load(E + off), v128.load(E + ys + off));
+      v128.store(yr + off, relu4(f32x4.add(f32x4.add(v128.load(yr + off), v128.load(pr + off)), e), act));
+    }
+    for (; o < Out; o++) {
+      const off = <usize>o * F;
+      const e = load<f32>(E + off) + load<f32>(E + ys + off);
+      store<f32>(yr + off, relu1((load<f32>(yr + off) + load<f32>(pr + off)) + e, act));
+    }
+  }
 }
