@@ -218,14 +218,14 @@ function forward_tile4(x0p: usize, xs: usize, In: i32, Wt: usize, bias: usize, Y
 // dY's row b: built by scanning X's rows once per block of inputs that fits the
 // scratch. Then 16 columns at a time in 4 accumulators, as in the forward pass.
 // Dense inputs on a W beyond L2 go through 4x16 tiles over every b instead.
-// With a shift (inputs X + shift; 0: none), each row then gets shift[i] * db added
-// while it is still in L1 (add_outer, in the folded normalization's section below).
+// With a shift (inputs X + shift; 0: none), dWt = Xᵀ·dY + shift ⊗ db: the shift is one
+// more row of X, whose gradient is db, last in each input's list (tiles: add_outer after).
 
 export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i0: i32, i1: i32, shift: usize, db: usize): void {
   const xs = <usize>In * F;
   const ys = <usize>Out * F;
   const big = <u64>In * <u64>Out * F > BIG_W_BYTES;
-  const E = <usize>B * 8; // bytes of one input's list: B pairs (dY row offset, x)
+  const E = <usize>(shift ? B + 1 : B) * 8; // bytes of one input's list: B pairs (dY row offset, x), and the shift's
   // block of inputs: counts (4 bytes each), lists (E each), and the row scan's list (4 each, + 16 overrun)
   let CB = max<i32>(1, <i32>((listBytes - 16) / (E + 8)));
   if (CB >= 4) CB &= ~3;
@@ -251,6 +251,20 @@ export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, 
         store<i32>(cp, c + 1);
       }
     }
+    if (shift) {
+      // the pair (offset of db from dY, shift[i]), so that the row's sums end with + shift[i] * db
+      const dboff = <i32>(db - dY); // may be negative: the address arithmetic wraps, as in u32
+      for (let j = 0; j < w; j++) {
+        const s = load<f32>(shift + <usize>(c0 + j) * F);
+        if (s == 0) continue;
+        const cp = counts + <usize>j * 4;
+        const c = load<i32>(cp);
+        const e = entries + <usize>j * E + <usize>c * 8;
+        store<i32>(e, dboff);
+        store<f32>(e, s, 4);
+        store<i32>(cp, c + 1);
+      }
+    }
     let j = 0;
     if (big && <i64>total * 4 > <i64>B * w * 3) {
       for (; j + 4 <= w; j += 4) {
@@ -262,8 +276,7 @@ export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, 
       const n = load<i32>(counts + <usize>j * 4);
       const wrow = dWt + <usize>(c0 + j) * ys;
       if (n > 0) weight_row(dY, wrow, Out, entries + <usize>j * E, n);
-      else memory.fill(wrow, 0, ys); // an input that is zero in every row
-      if (shift) add_outer(shift, db, dWt, Out, c0 + j, c0 + j + 1); // the row is still in L1
+      else memory.fill(wrow, 0, ys); // an input that is zero in every row (and in the shift)
     }
   }
 }
@@ -690,7 +703,8 @@ export function dropout_mask(state: usize, x: usize, mask: usize, y: usize, n: i
 // gathered as raw / (255 std), shift = -mean / std): the products skip x's zeros, and
 // the shift's terms are added apart. Forward: y = act(x·Wt + b + shift·Wt), the last
 // term summed over each half of the inputs by the thread of that half (jobs.ts).
-// Weight gradient: Xᵀ·dY + shift ⊗ db, row by row as linear_backward_weight makes them.
+// Weight gradient: Xᵀ·dY + shift ⊗ db, the shift as one more row of X in
+// linear_backward_weight's lists (and add_outer after its tiles of dense inputs).
 
 /** dWt (In, Out) rows i in [i0, i1): dWt[i, o] = dWt[i, o] + shift[i] * db[o] (rows with shift[i] == 0 untouched). */
 function add_outer(shift: usize, db: usize, dWt: usize, Out: i32, i0: i32, i1: i32): void {
