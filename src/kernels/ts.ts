@@ -132,12 +132,12 @@ export function linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Flo
     const r = b * Out;
     for (let o = 0; o < Out; o++) db[o] += dY[r + o];
   }
-  if (shift) addOuter(shift, db, dWt, Out, 0, In);
+  if (shift) addOuter(shift, db, dWt, In, Out);
 }
 
-/** Rows [i0, i1) of dWt (In, Out) += shift ⊗ db: each element gets shift[i] * db[o] added in f32 (as the WebAssembly kernel). */
-export function addOuter(shift: Float32Array, db: Float32Array, dWt: Float32Array, Out: number, i0: number, i1: number): void {
-  for (let i = i0; i < i1; i++) {
+/** dWt (In, Out) += shift ⊗ db: each element gets shift[i] * db[o] added in f32 (as the WebAssembly kernel). */
+function addOuter(shift: Float32Array, db: Float32Array, dWt: Float32Array, In: number, Out: number): void {
+  for (let i = 0; i < In; i++) {
     const c = shift[i];
     if (c === 0) continue;
     const r = i * Out;
