@@ -56,21 +56,35 @@ export function fitNormalization(mode: NormalizeMode, perPixel: boolean, images:
  * Turns raw bytes into normalized floats as one affine map per pixel,
  * x = (raw - 255 mean) / (255 std), so a batch is one pass of the gather
  * kernel whatever the mode (and scale mode maps 0..255 exactly onto 0..1).
+ *
+ * Folded (`fold`, standardize only): batches are x' = raw / (255 std), so that
+ * blank pixels stay 0 and the first layer keeps skipping them, and the rest of
+ * the map, x = x' + shift with shift = -mean / std per pixel, is left to a first
+ * dense layer, which adds W·shift to its bias (nn/dense.ts). Only a model whose
+ * first layer is dense can take folded batches (Model.forward checks).
  */
 export class Normalizer {
-  private readonly offset: Float32Array; // (D) 255 mean
+  private readonly offset: Float32Array; // (D) 255 mean; 0 when folded
   private readonly divisor: Float32Array; // (D) 255 std
+  /** (D) what a folded batch leaves out: x = x' + shift; null when not folded. */
+  readonly shift: Float32Array | null = null;
 
-  constructor(readonly spec: Normalization, readonly D: number) {
+  constructor(readonly spec: Normalization, readonly D: number, fold = false) {
     this.offset = allocF32(D);
     this.divisor = allocF32(D);
     for (let j = 0; j < D; j++) {
       this.offset[j] = 255 * (typeof spec.mean === 'number' ? spec.mean : spec.mean[j]);
       this.divisor[j] = 255 * (typeof spec.std === 'number' ? spec.std : spec.std[j]);
     }
+    if (fold && spec.mode === 'standardize') {
+      const shift = allocF32(D);
+      for (let j = 0; j < D; j++) shift[j] = -this.offset[j] / this.divisor[j];
+      this.offset.fill(0);
+      this.shift = shift;
+    }
   }
 
-  /** out[r*D + j] = normalize(images[idx[start + r]*D + j]) for r < B; then starts loading the `ahead` images after them. */
+  /** out[r*D + j] = normalize(images[idx[start + r]*D + j]) (x' when folded) for r < B; then starts loading the `ahead` images after them. */
   gather(images: Uint8Array, idx: Uint32Array, start: number, B: number, out: Float32Array, ahead = 0): void {
     kernels.gather(images, idx, start, B, this.D, this.offset, this.divisor, out, ahead);
   }
@@ -80,7 +94,7 @@ export class Normalizer {
     for (let j = 0; j < this.D; j++) out[at + j] = Math.fround(raw[j] - this.offset[j]) / this.divisor[j];
   }
 
-  /** Normalizes one raw image (for predict). */
+  /** Normalizes one raw image (for predict; x' when folded). */
   apply(raw: Uint8Array, out: Float32Array = allocF32(this.D)): Float32Array {
     ts.gather(raw, Uint32Array.of(0), 0, 1, this.D, this.offset, this.divisor, out);
     return out;

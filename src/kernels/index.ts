@@ -10,12 +10,18 @@ import { instantiate, wasmKernels, wasmPath } from './wasm';
 
 export interface Kernels {
   name: string;
-  /** Y (B, Out) = X (B, In) · Wt (In, Out) + bias, then ReLU when `relu` */
-  linearForward(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, relu: boolean): void;
+  /**
+   * Y (B, Out) = X (B, In) · Wt (In, Out) + bias, then ReLU when `relu`.
+   * With a shift (In), for inputs X + shift in every row: Y = X · Wt + (bias + shift · Wt), so X keeps its zeros.
+   */
+  linearForward(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, relu: boolean, shift?: Float32Array | null): void;
   /** dX (B, In) = dY (B, Out) · Wtᵀ */
   linearBackwardInput(dY: Float32Array, Wt: Float32Array, dX: Float32Array, B: number, In: number, Out: number): void;
-  /** dWt (In, Out) = Xᵀ · dY; db (Out) = Σ_b dY, overwriting: a backward pass sets its gradients, so no zeroing pass is needed */
-  linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number): void;
+  /**
+   * dWt (In, Out) = Xᵀ · dY; db (Out) = Σ_b dY, overwriting: a backward pass sets its gradients, so no zeroing pass is needed.
+   * With a shift (In), the gradients for inputs X + shift in every row: dWt = Xᵀ · dY + shift ⊗ db.
+   */
+  linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number, shift?: Float32Array | null): void;
   /**
    * out (B, D) = (images[idx[start + r]] - offset) / divisor, per pixel, in f32 (a batch, normalized);
    * then starts loading the `ahead` images after it from memory (the next batch), where a backend can.

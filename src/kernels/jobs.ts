@@ -58,6 +58,9 @@ export function runPart(w: KernelExports, ctrl: Int32Array, f: Float32Array, ind
       const B = a(6);
       if (r0 < Math.min(r1, B)) w.linear_forward(a(0), a(1), a(2), a(3), a(4), a(5), r0, Math.min(r1, B), 0, 0, a(8));
       if (Math.max(r0, B) < r1) w.linear_forward(a(0), a(1), 0, a(7), a(4), a(5), Math.max(r0, B) - B, r1 - B, 0, a(8), a(4));
+      // a shift (a(9)): its first half goes with row 0, its second with the last row, into E (a(10), 2 rows)
+      if (a(9) && r0 === 0 && r0 < r1) w.linear_forward(a(9), a(1), 0, a(10), a(4), a(5), 0, 1, 0, 0, a(8));
+      if (a(9) && r1 === 2 * B && r0 < r1) w.linear_forward(a(9), a(1), 0, a(10) + 4 * a(5), a(4), a(5), 0, 1, 0, a(8), a(4));
       return;
     }
     case OP_BACKWARD_INPUT: {
@@ -65,7 +68,8 @@ export function runPart(w: KernelExports, ctrl: Int32Array, f: Float32Array, ind
       return;
     }
     case OP_BACKWARD_WEIGHT: {
-      if (r0 < r1) w.linear_backward_weight(a(0), a(1), a(2), a(3), a(4), a(5), r0, r1);
+      // with a shift (a(6); db, already summed, at a(7)), each row gets shift ⊗ db added as it is made
+      if (r0 < r1) w.linear_backward_weight(a(0), a(1), a(2), a(3), a(4), a(5), r0, r1, a(6), a(7));
       return;
     }
     case OP_ADAM: {

@@ -6,12 +6,12 @@
  * Out (model files still hold PyTorch's (Out, In); see io/modelfile.ts).
  */
 
-/** Y (B, Out) = X (B, In) · Wt (In, Out) + bias (Out), then ReLU when `relu` */
-export function linearForwardNaive(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, relu = false): void {
+/** Y (B, Out) = (X (B, In) + shift (In), when given, in every row) · Wt (In, Out) + bias (Out), then ReLU when `relu` */
+export function linearForwardNaive(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, relu = false, shift?: Float32Array | null): void {
   for (let b = 0; b < B; b++) {
     for (let o = 0; o < Out; o++) {
       let s = bias[o];
-      for (let i = 0; i < In; i++) s += X[b * In + i] * Wt[i * Out + o];
+      for (let i = 0; i < In; i++) s += (X[b * In + i] + (shift ? shift[i] : 0)) * Wt[i * Out + o];
       Y[b * Out + o] = relu && s < 0 ? 0 : s;
     }
   }
@@ -28,12 +28,15 @@ export function linearBackwardInputNaive(dY: Float32Array, Wt: Float32Array, dX:
   }
 }
 
-/** dWt (In, Out) = Xᵀ · dY; db (Out) = Σ_b dY  (overwriting: each parameter is used once per pass) */
-export function linearBackwardWeightNaive(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number): void {
+/**
+ * dWt (In, Out) = Xᵀ · dY; db (Out) = Σ_b dY  (overwriting: each parameter is used once per pass).
+ * With a shift (In), for inputs X + shift in every row: dWt[i, o] = Σ_b (X[b, i] + shift[i]) dY[b, o].
+ */
+export function linearBackwardWeightNaive(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number, shift?: Float32Array | null): void {
   for (let i = 0; i < In; i++) {
     for (let o = 0; o < Out; o++) {
       let s = 0;
-      for (let b = 0; b < B; b++) s += X[b * In + i] * dY[b * Out + o];
+      for (let b = 0; b < B; b++) s += (X[b * In + i] + (shift ? shift[i] : 0)) * dY[b * Out + o];
       dWt[i * Out + o] = s;
     }
   }

@@ -101,11 +101,22 @@ function gemmStridedA(A: Float32Array, am: number, ak: number, Bm: Float32Array,
   }
 }
 
-/** Y (B, Out) = X (B, In) · Wt (In, Out) + bias (Out), then ReLU when `relu` */
-export function linearForward(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, relu = false): void {
+/** Y (B, Out) = X (B, In) · Wt (In, Out) + bias (Out), then ReLU when `relu`; with a shift (In), the bias is bias + shift · Wt (inputs X + shift) */
+export function linearForward(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, relu = false, shift?: Float32Array | null): void {
+  if (shift) bias = shiftedBias(shift, Wt, bias, In, Out);
   for (let b = 0; b < B; b++) for (let o = 0; o < Out; o++) Y[b * Out + o] = bias[o];
   gemmStridedA(X, In, 1, Wt, Y, B, Out, In, true);
   if (relu) for (let k = 0; k < B * Out; k++) if (Y[k] < 0) Y[k] = 0;
+}
+
+// bias + shift · Wt, in a buffer kept for reuse (grown as needed)
+let shifted = new Float32Array(0);
+function shiftedBias(shift: Float32Array, Wt: Float32Array, bias: Float32Array, In: number, Out: number): Float32Array {
+  if (shifted.length < Out) shifted = new Float32Array(Out);
+  const e = shifted.subarray(0, Out);
+  e.set(bias.subarray(0, Out));
+  gemmStridedA(shift, In, 1, Wt, e, 1, Out, In, true);
+  return e;
 }
 
 /** dX (B, In) = dY (B, Out) · Wtᵀ */
@@ -113,13 +124,24 @@ export function linearBackwardInput(dY: Float32Array, Wt: Float32Array, dX: Floa
   dotRows(dY, Wt, dX, B, In, Out);
 }
 
-/** dWt (In, Out) = Xᵀ · dY; db (Out) = Σ_b dY (overwriting) */
-export function linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number): void {
+/** dWt (In, Out) = Xᵀ · dY; db (Out) = Σ_b dY (overwriting); with a shift (In), dWt += shift ⊗ db (inputs X + shift) */
+export function linearBackwardWeight(dY: Float32Array, X: Float32Array, dWt: Float32Array, db: Float32Array, B: number, In: number, Out: number, shift?: Float32Array | null): void {
   gemmStridedA(X, 1, In, dY, dWt, In, Out, B, false);
   db.fill(0, 0, Out);
   for (let b = 0; b < B; b++) {
     const r = b * Out;
     for (let o = 0; o < Out; o++) db[o] += dY[r + o];
+  }
+  if (shift) addOuter(shift, db, dWt, In, Out);
+}
+
+/** dWt (In, Out) += shift ⊗ db: each element gets shift[i] * db[o] added in f32 (as the WebAssembly kernel). */
+function addOuter(shift: Float32Array, db: Float32Array, dWt: Float32Array, In: number, Out: number): void {
+  for (let i = 0; i < In; i++) {
+    const c = shift[i];
+    if (c === 0) continue;
+    const r = i * Out;
+    for (let o = 0; o < Out; o++) dWt[r + o] = dWt[r + o] + Math.fround(c * db[o]);
   }
 }
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 export interface KernelExports {
   linear_forward(X: number, Wt: number, bias: number, Y: number, In: number, Out: number, r0: number, r1: number, act: number, i0: number, i1: number): void;
   add_act(Y: number, P: number, n: number, act: number): void;
-  linear_backward_weight(dY: number, X: number, dWt: number, B: number, In: number, Out: number, i0: number, i1: number): void;
+  linear_backward_weight(dY: number, X: number, dWt: number, B: number, In: number, Out: number, i0: number, i1: number, shift: number, db: number): void;
   linear_backward_input(dY: number, Wt: number, dX: number, In: number, Out: number, r0: number, r1: number): void;
   bias_grad(dY: number, db: number, B: number, Out: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number, decay: number): void;
@@ -29,6 +29,7 @@ export interface KernelExports {
   sigmoid_backward(a: number, g: number, n: number): void;
   tanh_forward(z: number, n: number): void;
   tanh_backward(a: number, g: number, n: number): void;
+  add_act_shift(Y: number, P: number, E: number, B: number, Out: number, act: number): void;
 }
 
 /** Bytes of scratch each instance needs: a shuffle table and four index lists as long as a product's In (see kernels.ts). */

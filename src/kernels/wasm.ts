@@ -32,32 +32,44 @@ function partialSums(n: number): Float32Array {
 }
 const fits = (B: number, In: number) => B <= MAX_ROWS && In <= MAX_ROWS;
 
+// bias + shift · Wt (Out), on this thread, in a buffer grown as needed and kept for reuse
+let shifted: Float32Array | null = null;
+function shiftedBias(w: KernelExports, shift: Float32Array, Wt: Float32Array, bias: Float32Array, In: number, Out: number): Float32Array {
+  if (!shifted || shifted.length < Out) shifted = allocF32(Out);
+  w.linear_forward(shift.byteOffset, Wt.byteOffset, bias.byteOffset, shifted.byteOffset, In, Out, 0, 1, 0, 0, In);
+  return shifted.subarray(0, Out);
+}
+
 export function wasmKernels(w: KernelExports): Kernels {
   return {
     name: 'wasm',
-    linearForward(X, Wt, bias, Y, B, In, Out, relu) {
-      if (!all(X, Wt, bias, Y) || !fits(B, In)) return ts.linearForward(X, Wt, bias, Y, B, In, Out, relu);
+    linearForward(X, Wt, bias, Y, B, In, Out, relu, shift = null) {
+      if (!all(X, Wt, bias, Y) || !fits(B, In) || (shift && !inMemory(shift))) return ts.linearForward(X, Wt, bias, Y, B, In, Out, relu, shift);
       if (In < 4 * B) {
+        if (shift) bias = shiftedBias(w, shift, Wt, bias, In, Out); // the batch outweighs W: one more row, first
         runJob(w, OP_FORWARD, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, relu ? 1 : 0], B * In * Out, B);
         return;
       }
       // W outweighs the batch: sum the inputs in two fixed halves, about one per thread, so
       // that each thread reads mostly its half of W, the half whose gradients it computes and
       // updates (jobs.ts); then Y = act(Y + P). The halves are the same whatever the thread
-      // count, so the results are too.
-      const P = partialSums(B * Out);
+      // count, so the results are too. A shift's product over each half goes with the first
+      // and the last row (to the threads of those halves), into E (2, Out): Y = act(Y + P + (E0 + E1)).
+      const P = partialSums(B * Out + 2 * Out);
+      const E = P.byteOffset + B * Out * 4;
       const k = part(In, 1, 2)[0];
-      runJob(w, OP_FORWARD_HALVES, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, P.byteOffset, k], B * In * Out, 2 * B);
-      w.add_act(Y.byteOffset, P.byteOffset, B * Out, relu ? 1 : 0);
+      runJob(w, OP_FORWARD_HALVES, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, P.byteOffset, k, shift ? shift.byteOffset : 0, E], B * In * Out, 2 * B);
+      if (shift) w.add_act_shift(Y.byteOffset, P.byteOffset, E, B, Out, relu ? 1 : 0);
+      else w.add_act(Y.byteOffset, P.byteOffset, B * Out, relu ? 1 : 0);
     },
     linearBackwardInput(dY, Wt, dX, B, In, Out) {
       if (!all(dY, Wt, dX)) return ts.linearBackwardInput(dY, Wt, dX, B, In, Out);
       runJob(w, OP_BACKWARD_INPUT, [dY.byteOffset, Wt.byteOffset, dX.byteOffset, In, Out, B], B * In * Out, B);
     },
-    linearBackwardWeight(dY, X, dWt, db, B, In, Out) {
-      if (!all(dY, X, dWt, db) || !fits(B, In)) return ts.linearBackwardWeight(dY, X, dWt, db, B, In, Out);
-      runJob(w, OP_BACKWARD_WEIGHT, [dY.byteOffset, X.byteOffset, dWt.byteOffset, B, In, Out], B * In * Out, In);
-      w.bias_grad(dY.byteOffset, db.byteOffset, B, Out);
+    linearBackwardWeight(dY, X, dWt, db, B, In, Out, shift = null) {
+      if (!all(dY, X, dWt, db) || !fits(B, In) || (shift && !inMemory(shift))) return ts.linearBackwardWeight(dY, X, dWt, db, B, In, Out, shift);
+      w.bias_grad(dY.byteOffset, db.byteOffset, B, Out); // first: a shift's term needs db
+      runJob(w, OP_BACKWARD_WEIGHT, [dY.byteOffset, X.byteOffset, dWt.byteOffset, B, In, Out, shift ? shift.byteOffset : 0, db.byteOffset], B * In * Out, In);
     },
     gather(images, idx, start, B, D, scale, shift, out, ahead = 0) {
       if (!all(images, idx, scale, shift, out)) return ts.gather(images, idx, start, B, D, scale, shift, out);

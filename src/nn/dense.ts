@@ -13,6 +13,7 @@ export class Dense implements Layer {
   private W!: ParamView; // Wt (In, Out)
   private b!: ParamView; // (Out)
   private x: Float32Array | null = null; // (B, In) saved input
+  private shift: Float32Array | null = null; // (In) saved input shift, or none
   private a: Float32Array | null = null; // (B, Out) saved output
   private readonly out: BatchBuffers;
   private readonly dx: BatchBuffers;
@@ -47,13 +48,18 @@ export class Dense implements Layer {
     this.b = params.get(`${this.name}.bias`);
   }
 
-  forward(x: Float32Array, B: number, _training: boolean): Float32Array {
+  /**
+   * With a shift (In), the input is x + shift in every row, computed as W·x + (b + W·shift):
+   * x keeps its zeros, which the product skips (folded normalization: data/normalize.ts).
+   */
+  forward(x: Float32Array, B: number, _training: boolean, shift: Float32Array | null = null): Float32Array {
     const y = this.out.get(B);
     // ReLU is fused into the product's epilogue; other activations run after it
     const fused = this.activation === 'relu';
-    kernels.linearForward(x, this.W.data, this.b.data, y, B, this.inDim, this.outDim, fused);
+    kernels.linearForward(x, this.W.data, this.b.data, y, B, this.inDim, this.outDim, fused, shift);
     if (!fused) activationForward(this.activation, y, B, this.outDim, this.actOpts);
     this.x = x;
+    this.shift = shift;
     this.a = y;
     return y;
   }
@@ -66,7 +72,8 @@ export class Dense implements Layer {
   backward(dy: Float32Array, B: number, needInputGrad: boolean): Float32Array | null {
     const x = this.x!;
     if (!this.gradIsPreActivation) activationBackward(this.activation, this.a!, dy, B, this.outDim, this.actOpts);
-    kernels.linearBackwardWeight(dy, x, this.W.grad, this.b.grad, B, this.inDim, this.outDim);
+    // inputs x + shift: dW = Σ_b dy (x + shift)ᵀ = Σ_b dy xᵀ + db shiftᵀ
+    kernels.linearBackwardWeight(dy, x, this.W.grad, this.b.grad, B, this.inDim, this.outDim, this.shift);
     if (!needInputGrad) return null;
     const dx = this.dx.get(B);
     kernels.linearBackwardInput(dy, this.W.data, dx, B, this.inDim, this.outDim);

@@ -86,10 +86,20 @@ export class Model {
     this.last.gradIsPreActivation = fused;
   }
 
-  /** x (B, In) -> outputs (B, C). The returned buffer belongs to the last layer. */
-  forward(x: Float32Array, B: number, training: boolean): Float32Array {
-    let h = x;
-    for (const l of this.layers) h = l.forward(h, B, training);
+  /** Whether forward can take a shift of its inputs (the first layer is dense; see Dense.forward). */
+  get takesInputShift(): boolean {
+    return this.layers[0] instanceof Dense;
+  }
+
+  /**
+   * x (B, In) -> outputs (B, C). The returned buffer belongs to the last layer.
+   * With a shift (In), the network's input is x + shift in every row (folded normalization).
+   */
+  forward(x: Float32Array, B: number, training: boolean, shift: Float32Array | null = null): Float32Array {
+    const first = this.layers[0];
+    if (shift && !(first instanceof Dense)) throw new Error('an input shift needs a dense first layer');
+    let h = first instanceof Dense ? first.forward(x, B, training, shift) : first.forward(x, B, training);
+    for (let i = 1; i < this.layers.length; i++) h = this.layers[i].forward(h, B, training);
     return h;
   }
 

@@ -52,7 +52,7 @@ export function evaluate(model: Model, loss: Loss, ds: Dataset, indices: Uint32A
     const B = Math.min(EVAL_BATCH, indices.length - start);
     norm.gather(ds.images, idx, start, B, x);
     for (let r = 0; r < B; r++) labels[r] = ds.labels[indices[start + r]];
-    const p = model.forward(x, B, false);
+    const p = model.forward(x, B, false, norm.shift);
     lossSum += loss.forward(p, labels, B, C) * B;
     for (let r = 0; r < B; r++) {
       const guess = argmaxRow(p, r, C);

@@ -53,8 +53,9 @@ export interface RunHooks {
 export async function runTraining(cfg: Config, data: PreparedData, callbacks: Callback[], hooks: RunHooks = {}): Promise<TrainOutcome> {
   const { ds, split } = data;
   const normalization = fitNormalization(cfg.data.normalize, cfg.data.perPixel, ds.images, split.train, ds.dim);
-  const norm = new Normalizer(normalization, ds.dim);
   const model = new Model(cfg.model, ds.dim, cfg.seed);
+  // standardized batches keep their zeros when the first layer takes the shift (data/normalize.ts)
+  const norm = new Normalizer(normalization, ds.dim, model.takesInputShift);
   const loss = makeLoss(cfg.training.loss, model.outputActivation);
   const optimizer = makeOptimizer(cfg.training.optimizer, model.params.trainable);
   const es = cfg.training.earlyStopping ? new EarlyStopping(cfg.training.earlyStopping, model.params) : null;

@@ -176,7 +176,7 @@ export class Trainer {
           else norm.gather(ds.images, order, start, B, x, Math.min(chunk, n - start - B));
           for (let r = 0; r < B; r++) labels[r] = ds.labels[order[start + r]];
 
-          const p = model.forward(x, B, true);
+          const p = model.forward(x, B, true, norm.shift);
           if (sampled) diag.afterForward(B);
           stepLoss += loss.forward(p, labels, B, C) * B;
           for (let r = 0; r < B; r++) if (argmaxRow(p, r, C) === labels[r]) correct++;

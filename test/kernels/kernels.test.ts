@@ -8,6 +8,7 @@ import { BACKEND_NAMES, loadWasm, type Kernels } from '../../src/kernels';
 import { allocF32, inMemory } from '../../src/kernels/memory';
 import * as naive from '../../src/kernels/naive';
 import * as ts from '../../src/kernels/ts';
+import { ARGS, BOUNDS, CTRL_INTS, OP, OP_FORWARD_HALVES, PARTS, part, runPart } from '../../src/kernels/jobs';
 import { boundsFor } from '../../src/kernels/threads';
 import { instantiate, wasmPath } from '../../src/kernels/wasm';
 import { randomArray } from '../helpers/gradcheck';
@@ -80,6 +81,23 @@ for (const k of fast) {
       k.linearBackwardWeight(dY, X, dw2, db2, B, In, Out);
       expect(close(dw1, dw2, B)).toBe(true);
       expect(close(db1, db2, B)).toBe(true);
+
+      // inputs X + shift (folded normalization): the reference adds the shift to every input;
+      // the fast kernels fold it into the bias and add shift ⊗ db to the weight gradient.
+      // Terms up to twice as large (|x + shift| <= 2): tolerance 2e-5 per term.
+      const shift = shared(randomArray(In, 6 + In, 1));
+      for (let i = 0; i < In; i += 4) shift[i] = 0; // zero shifts take the skip path
+      for (const relu of [false, true]) {
+        const y1 = new Float32Array(B * Out);
+        const y2 = allocF32(B * Out);
+        naive.linearForwardNaive(X, Wt, bias, y1, B, In, Out, relu, shift);
+        k.linearForward(X, Wt, bias, y2, B, In, Out, relu, shift);
+        expect(close(y1, y2, 2 * In)).toBe(true);
+      }
+      naive.linearBackwardWeightNaive(dY, X, dw1, db1, B, In, Out, shift);
+      k.linearBackwardWeight(dY, X, dw2, db2, B, In, Out, shift);
+      expect(close(dw1, dw2, 2 * B)).toBe(true);
+      expect(close(db1, db2, B)).toBe(true);
     });
 
     it('adam matches the reference step to 1e-6 relative over 3 steps', () => {
@@ -128,6 +146,8 @@ describe('WebAssembly products split into row ranges', () => {
     const Wt = shared(randomArray(In * Out, 22, 1));
     const bias = shared(randomArray(Out, 23, 1));
     const dY = shared(randomArray(B * Out, 24, 1));
+    const shift = shared(randomArray(In, 25, 1));
+    for (let i = 0; i < In; i += 3) shift[i] = 0;
     const run = (splits: number[]) => {
       const Y = allocF32(B * Out);
       const dX = allocF32(B * In);
@@ -137,8 +157,22 @@ describe('WebAssembly products split into row ranges', () => {
         w.linear_backward_input(dY.byteOffset, Wt.byteOffset, dX.byteOffset, In, Out, splits[s], splits[s + 1]);
       }
       const iSplits = splits.map((r) => Math.round((r / B) * In));
-      for (let s = 0; s + 1 < iSplits.length; s++) w.linear_backward_weight(dY.byteOffset, X.byteOffset, dWt.byteOffset, B, In, Out, iSplits[s], iSplits[s + 1]);
-      return [Y, dX, dWt].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+      for (let s = 0; s + 1 < iSplits.length; s++) w.linear_backward_weight(dY.byteOffset, X.byteOffset, dWt.byteOffset, B, In, Out, iSplits[s], iSplits[s + 1], 0, 0);
+      // with a shift (folded normalization): shift ⊗ db added to each row
+      const dWs = allocF32(In * Out);
+      for (let s = 0; s + 1 < iSplits.length; s++) w.linear_backward_weight(dY.byteOffset, X.byteOffset, dWs.byteOffset, B, In, Out, iSplits[s], iSplits[s + 1], shift.byteOffset, bias.byteOffset);
+      // the forward pass split by inputs in two halves, with a shift, as the threads run it
+      const Ys = allocF32(B * Out);
+      const P = allocF32(B * Out + 2 * Out);
+      const k = part(In, 1, 2)[0];
+      const ctrl = new Int32Array(CTRL_INTS);
+      ctrl[OP] = OP_FORWARD_HALVES;
+      ctrl[PARTS] = splits.length - 1;
+      [X.byteOffset, Wt.byteOffset, bias.byteOffset, Ys.byteOffset, In, Out, B, P.byteOffset, k, shift.byteOffset, P.byteOffset + 4 * B * Out].forEach((v, j) => (ctrl[ARGS + j] = v));
+      splits.forEach((r, t) => (ctrl[BOUNDS + t] = 2 * r)); // 2B rows: each batch row over each half
+      for (let t = 0; t + 1 < splits.length; t++) runPart(w, ctrl, new Float32Array(CTRL_INTS), t);
+      w.add_act_shift(Ys.byteOffset, P.byteOffset, P.byteOffset + 4 * B * Out, B, Out, 1);
+      return [Y, dX, dWt, dWs, Ys].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
     };
     const whole = run([0, B]);
     for (const splits of [[0, 1, B], [0, 31, B], [0, 13, 29, 50, B]]) {

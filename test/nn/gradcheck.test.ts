@@ -360,19 +360,30 @@ describe('Residual blocks', () => {
   });
 });
 
+describe('An input shift (folded normalization: inputs x + shift, x keeping its zeros)', () => {
+  it('every parameter\'s gradient matches finite differences, with zero inputs and zero shifts', () => {
+    const cfg = resolveConfig({ model: { init: 'xavier', layers: [{ type: 'dense', units: 9, activation: 'tanh' }, { type: 'dense', units: 8, activation: 'elu' }, { type: 'dense', units: 10, activation: 'softmax' }] } }, 'test');
+    const shift = randomArray(12, 71, 1);
+    shift[3] = 0;
+    expectModelGradients(new Model(cfg.model, 12, 3), 73, shift);
+  });
+});
+
 /**
  * Every trained parameter of a model with 12 inputs and a softmax output over 10 classes against
- * finite differences of the cross-entropy of a batch in training mode, from random weights (seed).
+ * finite differences of the cross-entropy of a batch in training mode, from random weights (seed);
+ * with a shift, of inputs x + shift (a third of x zero, as blank pixels are).
  */
-function expectModelGradients(model: Model, seed: number): void {
+function expectModelGradients(model: Model, seed: number, shift: Float32Array | null = null): void {
   model.params.trainData.set(randomArray(model.params.trainable, seed, 0.5));
   const loss = makeLoss('cross_entropy', model.outputActivation);
   model.setFusedOutput(true);
   const x = randomArray(B * 12, seed + 1, 1);
+  if (shift) for (let i = 0; i < x.length; i += 3) x[i] = 0;
   const labels = Uint8Array.from([1, 5, 5, 0, 9]);
-  const f = () => loss.forward(model.forward(x, B, true), labels, B, 10);
+  const f = () => loss.forward(model.forward(x, B, true, shift), labels, B, 10);
   const g = new Float32Array(B * 10);
-  loss.backward(model.forward(x, B, true), labels, B, 10, g);
+  loss.backward(model.forward(x, B, true, shift), labels, B, 10, g);
   model.params.grad.fill(NaN); // backward must set every gradient
   model.backward(g, B);
   expect(checkGradient(model.params.trainData, model.params.trainGrad, f, sampleIndices(model.params.trainable))).toEqual([]);

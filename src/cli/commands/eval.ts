@@ -33,7 +33,7 @@ export function evalCommand(): Command {
       }
       const loss = makeLoss(config.training.loss, saved.model.outputActivation);
       const indices = split[opts.split];
-      const e = evaluate(saved.model, loss, ds, indices, new Normalizer(saved.normalization, ds.dim));
+      const e = evaluate(saved.model, loss, ds, indices, new Normalizer(saved.normalization, ds.dim, saved.model.takesInputShift));
       let sheet = '';
       if (opts.errors) {
         const { writeContactSheet } = require('../../io/contactsheet') as typeof import('../../io/contactsheet');

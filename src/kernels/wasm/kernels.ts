@@ -218,12 +218,14 @@ function forward_tile4(x0p: usize, xs: usize, In: i32, Wt: usize, bias: usize, Y
 // dY's row b: built by scanning X's rows once per block of inputs that fits the
 // scratch. Then 16 columns at a time in 4 accumulators, as in the forward pass.
 // Dense inputs on a W beyond L2 go through 4x16 tiles over every b instead.
+// With a shift (inputs X + shift; 0: none), dWt = Xᵀ·dY + shift ⊗ db: the shift is one
+// more row of X, whose gradient is db, last in each input's list (tiles: add_outer after).
 
-export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i0: i32, i1: i32): void {
+export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, In: i32, Out: i32, i0: i32, i1: i32, shift: usize, db: usize): void {
   const xs = <usize>In * F;
   const ys = <usize>Out * F;
   const big = <u64>In * <u64>Out * F > BIG_W_BYTES;
-  const E = <usize>B * 8; // bytes of one input's list: B pairs (dY row offset, x)
+  const E = <usize>(shift ? B + 1 : B) * 8; // bytes of one input's list: B pairs (dY row offset, x), and the shift's
   // block of inputs: counts (4 bytes each), lists (E each), and the row scan's list (4 each, + 16 overrun)
   let CB = max<i32>(1, <i32>((listBytes - 16) / (E + 8)));
   if (CB >= 4) CB &= ~3;
@@ -249,15 +251,32 @@ export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, 
         store<i32>(cp, c + 1);
       }
     }
+    if (shift) {
+      // the pair (offset of db from dY, shift[i]), so that the row's sums end with + shift[i] * db
+      const dboff = <i32>(db - dY); // may be negative: the address arithmetic wraps, as in u32
+      for (let j = 0; j < w; j++) {
+        const s = load<f32>(shift + <usize>(c0 + j) * F);
+        if (s == 0) continue;
+        const cp = counts + <usize>j * 4;
+        const c = load<i32>(cp);
+        const e = entries + <usize>j * E + <usize>c * 8;
+        store<i32>(e, dboff);
+        store<f32>(e, s, 4);
+        store<i32>(cp, c + 1);
+      }
+    }
     let j = 0;
     if (big && <i64>total * 4 > <i64>B * w * 3) {
-      for (; j + 4 <= w; j += 4) weight_tile4(dY, X, dWt, B, In, Out, c0 + j); // dense inputs, W out of cache
+      for (; j + 4 <= w; j += 4) {
+        weight_tile4(dY, X, dWt, B, In, Out, c0 + j); // dense inputs, W out of cache
+        if (shift) add_outer(shift, db, dWt, Out, c0 + j, c0 + j + 4);
+      }
     }
     for (; j < w; j++) {
       const n = load<i32>(counts + <usize>j * 4);
       const wrow = dWt + <usize>(c0 + j) * ys;
       if (n > 0) weight_row(dY, wrow, Out, entries + <usize>j * E, n);
-      else memory.fill(wrow, 0, ys); // an input that is zero in every row
+      else memory.fill(wrow, 0, ys); // an input that is zero in every row (and in the shift)
     }
   }
 }
@@ -471,6 +490,19 @@ function input_scalar(dY: usize, Wt: usize, dX: usize, In: i32, Out: i32, b: i32
 
 // ---- Adam over the flat parameter block: one SIMD loop ----
 // p <- p * decay - step: decay = 1 - lr * weightDecay is AdamW's decoupled weight decay (1: Adam).
+// Moments below the smallest normal f32 are stored as 0. The weights of a unit that stopped
+// firing get g = 0, and their m decays by b1 each step through about 150 steps of subnormals,
+// each operation on which costs the CPU tens of cycles (WebAssembly cannot set flush-to-zero):
+// thousands of them in W (measured: Adam 1.35x slower). A subnormal moment moves p by under
+// 1e-30, nothing at f32 precision, so the weights come out the same (checked bit for bit on W).
+const MIN_NORMAL: f32 = 1.17549435e-38;
+@inline function flush4(x: v128): v128 {
+  return v128.and(x, f32x4.ge(f32x4.abs(x), f32x4.splat(MIN_NORMAL)));
+}
+@inline function flush1(x: f32): f32 {
+  return Mathf.abs(x) >= MIN_NORMAL ? x : 0;
+}
+
 export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1: f32, b2: f32, eps: f32, c1: f32, c2: f32, decay: f32): void {
   const vb1 = f32x4.splat(b1), vb1c = f32x4.splat(1 - b1), vb2 = f32x4.splat(b2), vb2c = f32x4.splat(1 - b2), vdecay = f32x4.splat(decay);
   const vlr = f32x4.splat(lr), vc1 = f32x4.splat(c1), vc2 = f32x4.splat(c2), veps = f32x4.splat(eps);
@@ -478,8 +510,8 @@ export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1
   for (; k + 4 <= n; k += 4) {
     const off = <usize>k * F;
     const gk = v128.load(g + off);
-    const mk = f32x4.add(f32x4.mul(vb1, v128.load(m + off)), f32x4.mul(vb1c, gk));
-    const vk = f32x4.add(f32x4.mul(vb2, v128.load(v + off)), f32x4.mul(f32x4.mul(vb2c, gk), gk));
+    const mk = flush4(f32x4.add(f32x4.mul(vb1, v128.load(m + off)), f32x4.mul(vb1c, gk)));
+    const vk = flush4(f32x4.add(f32x4.mul(vb2, v128.load(v + off)), f32x4.mul(f32x4.mul(vb2c, gk), gk)));
     v128.store(m + off, mk);
     v128.store(v + off, vk);
     const step = f32x4.div(f32x4.mul(vlr, f32x4.mul(mk, vc1)), f32x4.add(f32x4.sqrt(f32x4.mul(vk, vc2)), veps));
@@ -488,8 +520,8 @@ export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1
   for (; k < n; k++) {
     const off = <usize>k * F;
     const gk = load<f32>(g + off);
-    const mk = b1 * load<f32>(m + off) + (1 - b1) * gk;
-    const vk = b2 * load<f32>(v + off) + (1 - b2) * gk * gk;
+    const mk = flush1(b1 * load<f32>(m + off) + (1 - b1) * gk);
+    const vk = flush1(b2 * load<f32>(v + off) + (1 - b2) * gk * gk);
     store<f32>(m + off, mk);
     store<f32>(v + off, vk);
     store<f32>(p + off, load<f32>(p + off) * decay - (lr * (mk * c1)) / (Mathf.sqrt(vk * c2) + eps));
@@ -892,3 +924,53 @@ export function tanh_backward(a: usize, g: usize, n: i32): void {
   }
 }
 // ==== end of activations ====
+
+// ==== folded input normalization (src/data/normalize.ts, src/nn/dense.ts) ====
+// A first layer whose inputs are x + shift, x keeping its zeros (standardized pixels
+// gathered as raw / (255 std), shift = -mean / std): the products skip x's zeros, and
+// the shift's terms are added apart. Forward: y = act(x·Wt + b + shift·Wt), the last
+// term summed over each half of the inputs by the thread of that half (jobs.ts).
+// Weight gradient: Xᵀ·dY + shift ⊗ db, the shift as one more row of X in
+// linear_backward_weight's lists (and add_outer after its tiles of dense inputs).
+
+/** dWt (In, Out) rows i in [i0, i1): dWt[i, o] = dWt[i, o] + shift[i] * db[o] (rows with shift[i] == 0 untouched). */
+function add_outer(shift: usize, db: usize, dWt: usize, Out: i32, i0: i32, i1: i32): void {
+  const ys = <usize>Out * F;
+  for (let i = i0; i < i1; i++) {
+    const c = load<f32>(shift + <usize>i * F);
+    if (c == 0) continue;
+    const vc = f32x4.splat(c);
+    const row = dWt + <usize>i * ys;
+    let o = 0;
+    for (; o + 4 <= Out; o += 4) {
+      const off = <usize>o * F;
+      v128.store(row + off, f32x4.add(v128.load(row + off), f32x4.mul(vc, v128.load(db + off))));
+    }
+    for (; o < Out; o++) {
+      const off = <usize>o * F;
+      store<f32>(row + off, load<f32>(row + off) + c * load<f32>(db + off));
+    }
+  }
+}
+
+/**
+ * Y (B, Out) = act((Y + P) + (E0 + E1)): a product split by inputs (Y with the bias over the
+ * first half, P over the second), then the shift's product over each half (E (2, Out)).
+ */
+export function add_act_shift(Y: usize, P: usize, E: usize, B: i32, Out: i32, act: i32): void {
+  const ys = <usize>Out * F;
+  for (let b = 0; b < B; b++) {
+    const yr = Y + <usize>b * ys, pr = P + <usize>b * ys;
+    let o = 0;
+    for (; o + 4 <= Out; o += 4) {
+      const off = <usize>o * F;
+      const e = f32x4.add(v128.load(E + off), v128.load(E + ys + off));
+      v128.store(yr + off, relu4(f32x4.add(f32x4.add(v128.load(yr + off), v128.load(pr + off)), e), act));
+    }
+    for (; o < Out; o++) {
+      const off = <usize>o * F;
+      const e = load<f32>(E + off) + load<f32>(E + ys + off);
+      store<f32>(yr + off, relu1((load<f32>(yr + off) + load<f32>(pr + off)) + e, act));
+    }
+  }
+}
