@@ -63,7 +63,8 @@ export function stopWorkers(): void {
 export function runJob(w: KernelExports, op: number, ints: number[], work: number, rows: number, floats: number[] = []): void {
   const c = ctrl;
   const n = workers.length + 1;
-  if (!c || n === 1 || work < MIN_SPLIT_WORK) {
+  jobs++;
+  if (!c || n === 1 || work < MIN_SPLIT_WORK || jobs < soloUntil) {
     const solo = soloBlock();
     solo.ctrl[OP] = op;
     solo.ctrl[PARTS] = 1;
@@ -81,19 +82,65 @@ export function runJob(w: KernelExports, op: number, ints: number[], work: numbe
   for (let k = 0; k < ints.length; k++) c[ARGS + k] = ints[k];
   for (let k = 0; k < floats.length; k++) fctrl![FARGS + k] = floats[k];
   Atomics.store(c, DONE, 0);
+  const t0 = performance.now();
   Atomics.add(c, GEN, 1);
   Atomics.notify(c, GEN);
-  const t0 = performance.now();
   runPart(w, c, fctrl!, 0);
-  fctrl![TIMES] = performance.now() - t0;
-  // The workers finish their parts at about the same time as this thread: poll.
-  for (let k = 0, since = 0; Atomics.load(c, DONE) < n - 1; k++) {
-    if ((k & 0xfffff) === 0xfffff) {
-      since ||= performance.now();
-      if (performance.now() - since > WORKER_TIMEOUT_MS) throw new Error('a kernel worker thread stopped responding; run with --threads 1');
+  const own = performance.now() - t0;
+  fctrl![TIMES] = own;
+  awaitWorkers(c, n, t0 + own + SPIN_MS);
+  judge(own, performance.now() - t0 - own);
+  if (rows > 0) learn(speed, c, fctrl!, n);
+}
+
+// ---- waiting for the workers: spin briefly, then sleep ----
+// They usually finish their parts about when this thread finishes its own, and a
+// sleep and a wake-up cost about as much as a small product: so spin first. But a
+// worker pushed off its core (another training on the machine) may not finish for
+// a whole time slice, and spinning then takes the core it needs: so after a short
+// while, sleep until a worker says it is done (worker.ts notifies DONE).
+const SPIN_MS = 0.05;
+
+function awaitWorkers(c: Int32Array, n: number, spinUntil: number): void {
+  for (let k = 0; ; k++) {
+    const done = Atomics.load(c, DONE);
+    if (done >= n - 1) return;
+    if ((k & 63) === 63 && performance.now() > spinUntil) {
+      if (Atomics.wait(c, DONE, done, WORKER_TIMEOUT_MS) === 'timed-out' && Atomics.load(c, DONE) === done) {
+        throw new Error('a kernel worker thread stopped responding; run with --threads 1');
+      }
     }
   }
-  if (rows > 0) learn(speed, c, fctrl!, n);
+}
+
+// ---- whether the other threads pay ----
+// When another process trains on the same cores, a worker waits for a core at every
+// job: this thread then waits for it longer than its own part took, job after job
+// (alone on the machine it waits a few microseconds, and a hiccup of the OS now and
+// then does not count). When most of JUDGE_JOBS split jobs wait like that, the next
+// jobs run on this thread alone (the workers sleep), then splitting is tried again;
+// while it keeps failing, the solo stretches double, up to MAX_SOLO_JOBS. Results do
+// not depend on the split, so this changes only the time.
+const JUDGE_JOBS = 16;
+const MIN_SOLO_JOBS = 2048; // about a third of a W epoch's jobs
+const MAX_SOLO_JOBS = 65536;
+let jobs = 0;
+let soloUntil = 0;
+let soloJobs = MIN_SOLO_JOBS;
+let judged = 0;
+let waited = 0; // of the judged jobs, those where the workers took longer than this thread's part again
+
+function judge(own: number, wait: number): void {
+  if (wait > own) waited++;
+  if (++judged < JUDGE_JOBS) return;
+  if (2 * waited > JUDGE_JOBS) {
+    soloUntil = jobs + soloJobs;
+    soloJobs = Math.min(MAX_SOLO_JOBS, 2 * soloJobs);
+  } else {
+    soloJobs = MIN_SOLO_JOBS;
+  }
+  judged = 0;
+  waited = 0;
 }
 
 // ---- balance: parts sized by each thread's measured speed ----

@@ -33,4 +33,5 @@ for (;;) {
   runPart(w, ctrl, f, index);
   f[TIMES + index] = performance.now() - t0; // for the balance (threads.ts)
   Atomics.add(ctrl, DONE, 1);
+  Atomics.notify(ctrl, DONE); // the main thread may be asleep waiting for this (threads.ts, awaitWorkers)
 }
