@@ -5,7 +5,7 @@
  * The dataset stays as bytes; batches are normalized as they are gathered.
  */
 import { kernels } from '../kernels';
-import { allocF32 } from '../kernels/memory';
+import { allocF32, allocU32 } from '../kernels/memory';
 import * as ts from '../kernels/ts';
 
 export type NormalizeMode = 'scale' | 'standardize';
@@ -21,36 +21,53 @@ const MIN_STD = 1e-2;
 
 export function fitNormalization(mode: NormalizeMode, perPixel: boolean, images: Uint8Array, indices: Uint32Array, D: number): Normalization {
   if (mode === 'scale') return { mode, mean: 0, std: 1 };
+  // Per-pixel sums of the raw bytes (a SIMD kernel: every trial of a search pays this at
+  // start-up), exact integers, so x/255 enters once at the end.
   const sum = new Float64Array(D);
   const sumSq = new Float64Array(D);
-  for (const i of indices) {
-    const off = i * D;
+  const s32 = allocU32(D);
+  const q32 = allocU32(D);
+  const idx = allocU32(indices.length); // in the shared memory, where the kernel reads it
+  idx.set(indices);
+  for (let start = 0; start < idx.length; start += FLUSH_EVERY) {
+    s32.fill(0);
+    q32.fill(0);
+    const end = Math.min(idx.length, start + FLUSH_EVERY);
+    // in calls of 1,024 images: V8 runs a WebAssembly function's first call on its baseline
+    // code and the optimized code only from a later call
+    for (let r = start; r < end; r += 1024) kernels.pixelSums(images, idx, r, Math.min(1024, end - r), D, s32, q32);
     for (let j = 0; j < D; j++) {
-      const v = images[off + j] / 255;
-      sum[j] += v;
-      sumSq[j] += v * v;
+      sum[j] += s32[j];
+      sumSq[j] += q32[j];
     }
   }
   const n = indices.length;
+  const stats = (s: number, q: number, count: number) => {
+    const m = s / count / 255;
+    return { m, sd: Math.max(MIN_STD, Math.sqrt(Math.max(0, q / count / (255 * 255) - m * m))) };
+  };
   if (perPixel) {
     const mean: number[] = [];
     const std: number[] = [];
     for (let j = 0; j < D; j++) {
-      const m = sum[j] / n;
+      const { m, sd } = stats(sum[j], sumSq[j], n);
       mean.push(m);
-      std.push(Math.max(MIN_STD, Math.sqrt(Math.max(0, sumSq[j] / n - m * m))));
+      std.push(sd);
     }
     return { mode, mean, std };
   }
   let s = 0;
-  let ss = 0;
+  let q = 0;
   for (let j = 0; j < D; j++) {
     s += sum[j];
-    ss += sumSq[j];
+    q += sumSq[j];
   }
-  const m = s / (n * D);
-  return { mode, mean: m, std: Math.max(MIN_STD, Math.sqrt(Math.max(0, ss / (n * D) - m * m))) };
+  const { m, sd } = stats(s, q, n * D);
+  return { mode, mean: m, std: sd };
 }
+
+// u32 sums of squares of bytes hold 66,000 images (66,000 x 255^2 < 2^32): flush before.
+const FLUSH_EVERY = 65536;
 
 /**
  * Turns raw bytes into normalized floats as one affine map per pixel,

@@ -30,6 +30,8 @@ export interface Kernels {
   /** Inverted dropout: draws masks from a 4-lane xoshiro128** state (Rng4's 16 words), y = x * mask (see ts.ts) */
   dropoutMask(state: Uint32Array, x: Float32Array, mask: Float32Array, y: Float32Array, n: number, keep: number, scale: number): void;
   /** g = a > 0 ? g : 0 */
+  /** sum[j] += x_j and sumSq[j] += x_j² over the images idx[start .. start + count) of D bytes (u32 counters: flush before 66,000 images) */
+  pixelSums(images: Uint8Array, idx: Uint32Array, start: number, count: number, D: number, sum: Uint32Array, sumSq: Uint32Array): void;
   reluBackward(a: Float32Array, g: Float32Array, n: number): void;
   /** g = g * mask */
   mulInPlace(g: Float32Array, mask: Float32Array, n: number): void;
@@ -62,6 +64,7 @@ const plainLoops = {
   rmsprop: ts.rmsprop,
   adagrad: ts.adagrad,
   gather: ts.gather,
+  pixelSums: ts.pixelSums,
   reluBackward: ts.reluBackward,
   mulInPlace: ts.mulInPlace,
   leakyReluForward: ts.leakyReluForward,

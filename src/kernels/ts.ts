@@ -171,6 +171,18 @@ export function gather(images: Uint8Array, idx: Uint32Array, start: number, B: n
   }
 }
 
+/** sum[j] += x_j, sumSq[j] += x_j² over images idx[start .. start + count) (u32: the caller flushes before they could wrap). */
+export function pixelSums(images: Uint8Array, idx: Uint32Array, start: number, count: number, D: number, sum: Uint32Array, sumSq: Uint32Array): void {
+  for (let r = 0; r < count; r++) {
+    const src = idx[start + r] * D;
+    for (let j = 0; j < D; j++) {
+      const x = images[src + j];
+      sum[j] += x;
+      sumSq[j] += x * x;
+    }
+  }
+}
+
 export function reluBackward(a: Float32Array, g: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) if (!(a[i] > 0)) g[i] = 0;
 }

@@ -21,6 +21,7 @@ export interface KernelExports {
   gather(images: number, idx: number, start: number, B: number, D: number, offset: number, divisor: number, out: number, j0: number, j1: number, ahead: number): void;
   relu_backward(a: number, g: number, n: number): void;
   mul_inplace(g: number, mask: number, n: number): void;
+  pixel_sums(images: number, idx: number, start: number, count: number, D: number, sum: number, sumSq: number): void;
   leaky_relu_forward(z: number, n: number, alpha: number): void;
   leaky_relu_backward(a: number, g: number, n: number, alpha: number): void;
   elu_forward(z: number, n: number, alpha: number): void;

@@ -79,6 +79,10 @@ export function wasmKernels(w: KernelExports): Kernels {
       if (!all(state, x, mask, y)) return ts.dropoutMask(state, x, mask, y, n, keep, scale);
       w.dropout_mask(state.byteOffset, x.byteOffset, mask.byteOffset, y.byteOffset, n, ts.keepLimit(keep), Math.fround(scale));
     },
+    pixelSums(images, idx, start, count, D, sum, sumSq) {
+      if (!all(images, idx, sum, sumSq)) return ts.pixelSums(images, idx, start, count, D, sum, sumSq);
+      w.pixel_sums(images.byteOffset, idx.byteOffset, start, count, D, sum.byteOffset, sumSq.byteOffset);
+    },
     reluBackward(a, g, n) {
       if (!all(a, g)) return ts.reluBackward(a, g, n);
       w.relu_backward(a.byteOffset, g.byteOffset, n);

@@ -215,6 +215,37 @@ describe('batch and elementwise kernels: WebAssembly equals TypeScript exactly',
   });
 });
 
+describe('pixel sums (the normalization statistics)', () => {
+  it.skipIf(!wasm)('WebAssembly equals TypeScript and the definition exactly, for row lengths off the 16-byte tiles, adding to what is there', () => {
+    const k = wasm!;
+    for (const D of [1, 3, 16, 17, 37, 784]) {
+      const block = allocF32(Math.ceil((12 * D) / 4));
+      const images = new Uint8Array(block.buffer, block.byteOffset, 12 * D);
+      for (let i = 0; i < images.length; i++) images[i] = (i * 97 + 13) % 256;
+      images[0] = 255;
+      const idxF = allocF32(5);
+      const idx = new Uint32Array(idxF.buffer, idxF.byteOffset, 5);
+      idx.set([11, 0, 4, 4, 7]);
+      const u32 = () => {
+        const f = allocF32(D);
+        const a = new Uint32Array(f.buffer, f.byteOffset, D);
+        a.fill(5); // it adds to what is there
+        return a;
+      };
+      const [s1, q1, s2, q2] = [u32(), u32(), u32(), u32()];
+      k.pixelSums(images, idx, 1, 4, D, s1, q1); // images 0, 4, 4, 7
+      ts.pixelSums(images, idx, 1, 4, D, s2, q2);
+      expect(Array.from(s1)).toEqual(Array.from(s2));
+      expect(Array.from(q1)).toEqual(Array.from(q2));
+      for (const j of [0, D - 1]) {
+        const px = [0, 4, 4, 7].map((r) => images[r * D + j]);
+        expect(s1[j]).toBe(5 + px.reduce((a, b) => a + b, 0));
+        expect(q1[j]).toBe(5 + px.reduce((a, b) => a + b * b, 0));
+      }
+    }
+  });
+});
+
 describe('dropout masks: WebAssembly draws exactly what TypeScript draws', () => {
   it.skipIf(!wasm)('same masks, outputs and final generator state', () => {
     const n = 1003;

@@ -974,3 +974,35 @@ export function add_act_shift(Y: usize, P: usize, E: usize, B: i32, Out: i32, ac
     }
   }
 }
+
+// ==== pixel statistics (src/data/normalize.ts) ====
+/**
+ * For the images idx[start], ..., idx[start + count - 1] (rows of D bytes): sum[j] += x_j and
+ * sumSq[j] += x_j^2, both u32 (the caller flushes them before 66,000 images, where sumSq could
+ * wrap: 66,000 x 255^2 > 2^32).
+ */
+export function pixel_sums(images: usize, idx: usize, start: i32, count: i32, D: i32, sum: usize, sumSq: usize): void {
+  for (let r = 0; r < count; r++) {
+    const src = images + <usize>load<u32>(idx + (<usize>(start + r) << 2)) * <usize>D;
+    let j = 0;
+    for (; j + 16 <= D; j += 16) {
+      const v = v128.load(src + <usize>j);
+      const lo = i16x8.extend_low_i8x16_u(v), hi = i16x8.extend_high_i8x16_u(v);
+      const s = sum + (<usize>j << 2), q = sumSq + (<usize>j << 2);
+      v128.store(s, i32x4.add(v128.load(s), i32x4.extend_low_i16x8_u(lo)));
+      v128.store(s, i32x4.add(v128.load(s, 16), i32x4.extend_high_i16x8_u(lo)), 16);
+      v128.store(s, i32x4.add(v128.load(s, 32), i32x4.extend_low_i16x8_u(hi)), 32);
+      v128.store(s, i32x4.add(v128.load(s, 48), i32x4.extend_high_i16x8_u(hi)), 48);
+      v128.store(q, i32x4.add(v128.load(q), i32x4.extmul_low_i16x8_u(lo, lo)));
+      v128.store(q, i32x4.add(v128.load(q, 16), i32x4.extmul_high_i16x8_u(lo, lo)), 16);
+      v128.store(q, i32x4.add(v128.load(q, 32), i32x4.extmul_low_i16x8_u(hi, hi)), 32);
+      v128.store(q, i32x4.add(v128.load(q, 48), i32x4.extmul_high_i16x8_u(hi, hi)), 48);
+    }
+    for (; j < D; j++) {
+      const x = <u32>load<u8>(src + <usize>j);
+      const s = sum + (<usize>j << 2), q = sumSq + (<usize>j << 2);
+      store<u32>(s, load<u32>(s) + x);
+      store<u32>(q, load<u32>(q) + x * x);
+    }
+  }
+}
