@@ -19,14 +19,15 @@ const SIZES = [1, 3, 7, 63, 65];
 // pass takes four at a time in tiles) or 0.7 (sparse rows, each over its list of non-zero inputs)
 const SHAPES: Array<[number, number, number, number]> = [];
 for (const zeros of [0.2, 0.7]) for (const B of [1, 33, 64]) for (const In of [...SIZES, 784]) for (const Out of [1, 3, 7, 10, 65]) SHAPES.push([B, In, Out, zeros]);
-// W over the WebAssembly kernels' slab size (256 kB): the columns go in slabs, copied to the
-// scratch; W over their 1.3 MB scratch: the input gradient takes dot-product tiles instead of W's transpose
+// W over the WebAssembly kernels' slab size (256 kB): the columns go in slabs (copied to the
+// scratch when Out is not a multiple of 4); W over their 1.3 MB scratch: the input gradient
+// takes dot-product tiles instead of W's transpose
 SHAPES.push([33, 784, 400, 0.2], [66, 521, 515, 0.2], [9, 700, 500, 0.2], [66, 521, 515, 0.7]);
-// Out a power of two (the copied slabs' stride avoids it); more rows than the scratch holds
+// Out a power of two (copied, to a stride that avoids it); more rows than the scratch holds
 // lists for at once (forward) and more inputs than it holds pairs' lists for (weight gradient);
-// dY over the slab size (weight gradient in slabs of columns); a batch too large to copy dY
-// (weight gradient straight from dY), whose forward pass goes in blocks of 4,096 rows
-SHAPES.push([40, 257, 1024, 0.7], [300, 784, 65, 0.2], [300, 784, 65, 0.7], [300, 130, 400, 0.7], [20000, 3, 5, 0.5]);
+// dY over the slab size (weight gradient in slabs of columns, copied for Out 1024); a batch too
+// large to copy dY (weight gradient straight from dY), whose forward pass goes in blocks of 4,096 rows
+SHAPES.push([40, 257, 1024, 0.7], [300, 784, 65, 0.2], [300, 784, 65, 0.7], [300, 130, 400, 0.7], [300, 30, 1024, 0.7], [20000, 3, 5, 0.5]);
 
 /** A copy of `a` in the shared memory, so the WebAssembly kernels take it by address. */
 function shared(a: Float32Array): Float32Array {
