@@ -19,7 +19,7 @@ const SIZES = [1, 3, 7, 63, 65];
 // pass takes four at a time in tiles) or 0.7 (sparse rows, each over its list of non-zero inputs)
 const SHAPES: Array<[number, number, number, number]> = [];
 for (const zeros of [0.2, 0.7]) for (const B of [1, 33, 64]) for (const In of [...SIZES, 784]) for (const Out of [1, 3, 7, 10, 65]) SHAPES.push([B, In, Out, zeros]);
-// W over the WebAssembly kernels' slab size (256 kB): the columns go in slabs (copied to the
+// W over the WebAssembly forward pass's slab size (96 kB): the columns go in slabs (copied to the
 // scratch when Out is not a multiple of 4); W over their 1.3 MB scratch: the input gradient
 // takes dot-product tiles instead of W's transpose
 SHAPES.push([33, 784, 400, 0.2], [66, 521, 515, 0.2], [9, 700, 500, 0.2], [66, 521, 515, 0.7]);
