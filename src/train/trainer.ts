@@ -39,6 +39,7 @@ export interface FitResult {
   trainSeconds: number;
   warnings: string[];
   interrupted: boolean; // stopped by requestStop: the weights are those of the last complete epoch
+  diverged: boolean; // the loss stopped being finite (stopReason says where); the weights are those from before
 }
 
 /**
@@ -255,7 +256,7 @@ export class Trainer {
       stopReason = `${this.stopWhy} after epoch ${history.length}`;
     }
     if (!interrupted) for (const cb of this.callbacks) cb.onTrainEnd?.(); // (a resumed run restores the best weights at its end)
-    return { history, stopReason, trainSeconds, warnings, interrupted };
+    return { history, stopReason, trainSeconds, warnings, interrupted, diverged: diverged !== '' };
   }
 }
 

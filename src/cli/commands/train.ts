@@ -112,11 +112,11 @@ export function trainCommand(): Command {
       say(
         `stopped: ${outcome.fit.stopReason}\n` +
           `test: accuracy ${pct(test.accuracy)}  loss ${test.loss.toFixed(4)}  on ${test.samples} images${best}\n` +
-          `time: ${outcome.fit.trainSeconds.toFixed(1)}s training, ${(outcome.fit.trainSeconds / history.length).toFixed(2)}s per epoch\n` +
+          `time: ${outcome.fit.trainSeconds.toFixed(1)}s training${history.length ? `, ${(outcome.fit.trainSeconds / history.length).toFixed(2)}s per epoch` : ''}\n` +
           `wrote ${run.files.join(', ')}${opts.charts && !opts.trial ? ' (and PNGs)' : ''}\n`,
       );
-      const last = history[history.length - 1];
-      if (!Number.isFinite(last?.loss)) throw new UserError(`training diverged (loss ${last?.loss}); lower training.optimizer.learningRate`, 1);
+      // the files are written (the weights from before it diverged), but the run did not succeed
+      if (outcome.fit.diverged) throw new UserError(`training diverged: ${outcome.fit.stopReason}; lower training.optimizer.learningRate`, 1);
     });
 }
 
