@@ -81,8 +81,8 @@ async function runOurs(epochs: number, wide: boolean): Promise<RunResult> {
     samplesPerSecond: Math.round(n / med),
     gflops: +((flopsPerSample([784, ...hidden, 10]) * n) / med / 1e9).toFixed(1),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-    testAccuracy: +out.test.accuracy.toFixed(4),
-    detail: { backend: kernels.name, threads: threadCount(), arenaMb: Math.round(bytesInUse() / 2 ** 20), valAccuracy: +out.val.accuracy.toFixed(4) },
+    testAccuracy: +out.test!.accuracy.toFixed(4),
+    detail: { backend: kernels.name, threads: threadCount(), arenaMb: Math.round(bytesInUse() / 2 ** 20), valAccuracy: +out.val!.accuracy.toFixed(4) },
   };
 }
 

@@ -7,12 +7,12 @@ import * as nodePath from 'node:path';
  * renamed over the target. A kill at any instant leaves either the old file
  * or the new one at `path`; at worst a stray temp file remains.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): void {
+  const parts = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data; // parts: written one after the other
   const { fd, tmp } = createTempFile(path);
   let openFd: number | undefined = fd;
   try {
-    writeAll(fd, bytes);
+    for (const bytes of parts) writeAll(fd, bytes);
     // Without this, a crash after the rename can leave a renamed but empty file.
     fs.fsyncSync(fd);
     fs.closeSync(fd);

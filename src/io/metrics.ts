@@ -16,8 +16,8 @@ export interface RunReport {
   trainSeconds: number;
   totalSeconds: number;
   split: { mode: string; seed: number; train: number; val: number; test: number };
-  val: Evaluation;
-  test: Evaluation;
+  val: Evaluation | null; // null: a stopped run whose final model was not measured
+  test: Evaluation | null;
   environment: Record<string, string>;
 }
 
@@ -46,8 +46,8 @@ export function writeMetrics(dir: string, r: RunReport): void {
       // per dense layer, measured on about 10 steps an epoch: weight-gradient norm, ‖Δw‖/‖w‖ of a step, ReLU units dead on all of them
       diagnostics: h.diagnostics?.map((d) => ({ layer: d.layer, gradNorm: sig(d.gradNorm), updateRatio: sig(d.updateRatio), maxUpdateRatio: sig(d.maxUpdateRatio), ...(d.deadRelu === undefined ? {} : { deadRelu: round(d.deadRelu, 4) }) })),
     })),
-    val: { samples: r.val.samples, loss: round(r.val.loss, 6), accuracy: round(r.val.accuracy, 6) },
-    test: {
+    val: r.val && { samples: r.val.samples, loss: round(r.val.loss, 6), accuracy: round(r.val.accuracy, 6) },
+    test: r.test && {
       samples: r.test.samples,
       loss: round(r.test.loss, 6),
       accuracy: round(r.test.accuracy, 6),

@@ -41,6 +41,22 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * is a bug in the caller, not something the user can fix.
  */
 export function encodeSafetensors(tensors: TensorList, metadata?: Record<string, string>): Uint8Array {
+  const parts = encodeSafetensorsParts(tensors, metadata);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
+/**
+ * The file as parts: the length and header, then each tensor's bytes (on a little-endian
+ * host, views of the tensors themselves): a writer writes them one after the other, with no
+ * copy of a checkpoint's megabytes into a fresh buffer first (fresh pages cost here).
+ */
+export function encodeSafetensorsParts(tensors: TensorList, metadata?: Record<string, string>): Uint8Array[] {
   const entries = tensors instanceof Map ? [...tensors] : tensors;
   checkEncodable(entries, metadata);
 
@@ -61,16 +77,11 @@ export function encodeSafetensors(tensors: TensorList, metadata?: Record<string,
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
   const headerLength = roundUpTo8(json.length);
 
-  const out = new Uint8Array(LENGTH_BYTES + headerLength + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
-  out.set(json, LENGTH_BYTES);
-  out.fill(0x20, LENGTH_BYTES + json.length, LENGTH_BYTES + headerLength);
-  let pos = LENGTH_BYTES + headerLength;
-  for (const [, t] of entries) {
-    writeF32LE(out, pos, t.data);
-    pos += t.data.byteLength;
-  }
-  return out;
+  const head = new Uint8Array(LENGTH_BYTES + headerLength);
+  new DataView(head.buffer).setBigUint64(0, BigInt(headerLength), true);
+  head.set(json, LENGTH_BYTES);
+  head.fill(0x20, LENGTH_BYTES + json.length, LENGTH_BYTES + headerLength);
+  return [head, ...entries.map(([, t]) => f32LE(t.data))];
 }
 
 function checkEncodable(entries: Array<[string, Tensor]>, metadata: Record<string, string> | undefined): void {
@@ -101,10 +112,13 @@ function roundUpTo8(n: number): number {
   return Math.ceil(n / 8) * 8;
 }
 
-/** Byte copy, not float copy: keeps NaN payloads bit-exact. */
-function writeF32LE(out: Uint8Array, pos: number, data: Float32Array): void {
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), pos);
-  if (!LITTLE_ENDIAN_HOST) swap32(out.subarray(pos, pos + data.byteLength));
+/** The tensor's bytes, little-endian: a view of it (bytes, not floats: NaN payloads stay bit-exact), or a swapped copy. */
+function f32LE(data: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (LITTLE_ENDIAN_HOST) return bytes;
+  const copy = bytes.slice();
+  swap32(copy);
+  return copy;
 }
 
 function swap32(bytes: Uint8Array): void {
@@ -307,9 +321,9 @@ export function readSafetensorsFile(path: string): SafetensorsContents {
 }
 
 export function writeSafetensorsFile(path: string, tensors: TensorList, metadata?: Record<string, string>): void {
-  const bytes = encodeSafetensors(tensors, metadata);
+  const parts = encodeSafetensorsParts(tensors, metadata);
   try {
-    writeFileAtomic(path, bytes);
+    writeFileAtomic(path, parts);
   } catch (err) {
     throw fileError(path, err, 'write');
   }

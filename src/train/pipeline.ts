@@ -39,8 +39,9 @@ export interface TrainOutcome {
   normalization: Normalization;
   fit: FitResult;
   bestEpoch: number | null;
-  val: Evaluation;
-  test: Evaluation;
+  /** The final model on validation and test: null when training was stopped and the caller said not to measure it. */
+  val: Evaluation | null;
+  test: Evaluation | null;
 }
 
 /** How a caller follows and steers a run: resume from a checkpoint, receive checkpoints, get the trainer (to stop it). */
@@ -48,6 +49,8 @@ export interface RunHooks {
   resume?: TrainState;
   onCheckpoint?: (s: TrainState) => void;
   started?: (trainer: Trainer) => void;
+  /** Skip measuring the final model when training was stopped (a pruned trial of nn tune: nobody reads it). */
+  skipEvaluationWhenStopped?: boolean;
 }
 
 export async function runTraining(cfg: Config, data: PreparedData, callbacks: Callback[], hooks: RunHooks = {}): Promise<TrainOutcome> {
@@ -80,13 +83,14 @@ export async function runTraining(cfg: Config, data: PreparedData, callbacks: Ca
   hooks.started?.(trainer);
   const fit = await trainer.fit(ds, split.train, split.val, norm, hooks.resume, hooks.onCheckpoint);
   const bestEpoch = es && cfg.training.earlyStopping && cfg.training.earlyStopping.restoreBest ? es.bestEpoch : null;
+  const measure = !(fit.interrupted && hooks.skipEvaluationWhenStopped);
   return {
     model,
     loss,
     normalization,
     fit,
     bestEpoch,
-    val: evaluate(model, loss, ds, split.val, norm),
-    test: evaluate(model, loss, ds, split.test, norm),
+    val: measure ? evaluate(model, loss, ds, split.val, norm) : null,
+    test: measure ? evaluate(model, loss, ds, split.test, norm) : null,
   };
 }

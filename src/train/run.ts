@@ -32,6 +32,7 @@ export interface RunRequest {
   resume?: string; // the folder of an interrupted run
   charts?: boolean; // curves and confusion pictures (default true)
   markLatest?: boolean; // record the run in runs/.latest (default true)
+  measureWhenStopped?: boolean; // measure the model on validation and test when stopped early (default true)
   callbacks?: (config: Config) => Callback[]; // given the resolved config (progress shows its epochs)
   /** Once the folder is chosen, before training: what is about to run, for a caller's message. */
   onStart?: (s: RunStart) => void;
@@ -114,6 +115,7 @@ export async function trainRun(req: RunRequest): Promise<RunResult> {
         if (stoppedBy) t.requestStop(`interrupted by ${stoppedBy}`);
       },
       onCheckpoint: (s) => saveCheckpoint(path.join(dir, CHECKPOINT_FILE), s, provenance),
+      skipEvaluationWhenStopped: req.measureWhenStopped === false,
     });
     // (the watch stays while the files are written: a second signal then quits at once, and every
     // file is written atomically, so each is the old one or the new one)
@@ -142,12 +144,12 @@ export async function trainRun(req: RunRequest): Promise<RunResult> {
     const files = ['metrics.json', 'metrics.csv', 'config.json', ...(charts ? ['curves.svg', 'confusion.svg'] : [])].map((f) => path.join(dir, f));
     if (outcome.fit.interrupted) {
       writeRunMetrics();
-      if (writeRunCharts && outcome.fit.history.length) await writeRunCharts(dir, outcome.fit.history, outcome.test.confusion);
+      if (writeRunCharts && outcome.fit.history.length && outcome.test) await writeRunCharts(dir, outcome.fit.history, outcome.test.confusion);
       return { dir, file, config, outcome, stoppedBy: stoppedBy ?? 'SIGINT', files };
     }
     saveModel(path.join(dir, 'model.safetensors'), outcome.model, outcome.normalization, ds.rows, ds.cols);
     writeRunMetrics();
-    if (writeRunCharts) await writeRunCharts(dir, outcome.fit.history, outcome.test.confusion);
+    if (writeRunCharts) await writeRunCharts(dir, outcome.fit.history, outcome.test!.confusion);
     if (req.markLatest !== false) markLatest(dir);
     return { dir, file, config, outcome, stoppedBy: null, files: [path.join(dir, 'model.safetensors'), ...files] };
   } finally {

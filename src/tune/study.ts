@@ -83,6 +83,7 @@ export class Study {
     let exhausted = false;
     let timedOut = false;
     const tasks = new Set<Promise<void>>();
+    let failure: unknown = null; // what stopped a trial's bookkeeping (the database gone, say)
 
     const propose = (n: number, trials: TrialRecord[]) => {
       const params = sampler.propose(n, trials);
@@ -125,6 +126,7 @@ export class Study {
         this.running.delete(n);
         const seconds = (performance.now() - t0) / 1000;
         let note: string | null = null;
+        let finished = true;
         if (exit.kind === 'complete') {
           await store.finish(n, { state: 'complete', value: exit.value, testAccuracy: exit.testAccuracy, bestEpoch: exit.bestEpoch, epochs: exit.epochs, seconds });
         } else if (exit.kind === 'stopped' && exit.why === 'pruned') {
@@ -134,18 +136,24 @@ export class Study {
         } else if (exit.kind === 'stopped') {
           await store.release(n, 'interrupted', `interrupted by ${this.stopping ?? 'a stop request'}`, spec.retries);
           note = 'interrupted: runs again when the study goes on';
+          finished = false;
         } else {
           const state = await store.release(n, 'died', `died: ${exit.reason}`, spec.retries);
-          note = state === 'failed' ? `died (${exit.reason}) too often: failed` : `died (${exit.reason}): runs again`;
+          finished = state === 'failed';
+          note = finished ? `died (${exit.reason}) too often: failed` : `died (${exit.reason}): runs again`;
         }
-        if (exit.kind !== 'stopped' || exit.why === 'pruned') removeCheckpoint(trialDir); // finished: a checkpoint would only take room
-        if (exit.kind === 'died' && note?.endsWith('runs again')) removeCheckpoint(trialDir); // (a rerun starts clean)
-        const rec = (await store.trials()).find((t) => t.number === n);
+        // a finished trial's checkpoint would only take room; one that runs again goes on from it
+        if (finished) removeCheckpoint(trialDir);
+        const all = await store.trials();
+        const rec = all.find((t) => t.number === n);
         if (rec) this.events.trialEnded?.(rec, note);
-        if (exit.kind !== 'stopped') await writeStudyFiles(this.dir, spec, await store.trials(), false).catch(() => {});
+        if (finished) await writeStudyFiles(this.dir, spec, all, false);
       })();
       tasks.add(task);
-      void task.finally(() => {
+      task.then(
+        () => {},
+        (e: unknown) => (failure ??= e), // the database went away, say: the loop stops the study and reports it
+      ).finally(() => {
         tasks.delete(task);
         this.wake?.();
       });
@@ -153,6 +161,7 @@ export class Study {
 
     try {
       for (;;) {
+        if (failure) throw failure;
         let waitingElsewhere = false;
         if (!this.stopping && Date.now() >= deadline) timedOut = true;
         if (!this.stopping && !timedOut && !exhausted) {
@@ -183,6 +192,13 @@ export class Study {
         this.wake = null;
       }
       await Promise.all(tasks);
+      if (failure) throw failure;
+    } catch (e) {
+      // the study cannot go on (its database is gone, say): stop the trials, and say why
+      for (const t of this.running.values()) t.stop('interrupted');
+      await Promise.allSettled([...tasks]);
+      await store.close().catch(() => {});
+      throw e;
     } finally {
       clearInterval(heartbeat);
     }

@@ -214,6 +214,51 @@ describe('nn tune: robust to dying trials, a dying study and Ctrl-C', () => {
   }, SLOW);
 });
 
+describe('nn tune: trials that fail on their own', () => {
+  it('a diverging trial and a combination nn train refuses are failed with their reasons, not retried; --json says so', () => {
+    fs.writeFileSync(
+      path.join(work, 'fails.yaml'),
+      `base: base.yaml
+method: grid
+workers: 2
+space:
+  training.loss: { type: choice, values: [mse, cross_entropy] }
+  model.layers.2.activation: { type: choice, values: [softmax, sigmoid] }
+  training.optimizer: { type: choice, values: [ {type: adam, learningRate: 0.003}, {type: sgd, learningRate: 100000.0} ] }
+`,
+    );
+    const r = nn(['tune', '--config', 'fails.yaml', '--out', 'fails', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const trials = records.filter((x) => x.type === 'trial');
+    const study = records[records.length - 1];
+    // cross_entropy with a sigmoid output cannot train (2 trials); cross_entropy and SGD at 1e5 diverges (1)
+    expect(study).toMatchObject({ type: 'study', study: 'fails', trials: 8, states: { complete: 5, failed: 3, pruned: 0, interrupted: 0, waiting: 0, running: 0 } });
+    expect(trials.map((t) => t.number).sort((a: number, b: number) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const t of trials.filter((x) => x.params['training.loss'] === 'cross_entropy' && x.params['model.layers.2.activation'] === 'sigmoid')) {
+      expect(t.state).toBe('failed');
+      expect(t.reason).toBe(`trial ${t.number}: model.layers[2].activation: training.loss cross_entropy needs a softmax output layer; got sigmoid`);
+      expect(fs.existsSync(path.join(work, 'fails', 'trials', String(t.number)))).toBe(false); // no folder for it
+    }
+    const diverged = trials.find((x) => x.params['training.loss'] === 'cross_entropy' && x.params['model.layers.2.activation'] === 'softmax' && x.params['training.optimizer'].type === 'sgd');
+    expect(diverged).toMatchObject({ state: 'failed', testAccuracy: null });
+    expect(diverged.reason).toMatch(/^training diverged: training loss became NaN at epoch 1, step \d+: the learning rate is probably too high/);
+    const status = JSON.parse(nn(['tune', 'status', 'fails', '--json']).stdout);
+    expect(status.trials.every((t: { attempts: number; state: string }) => t.attempts <= 1)).toBe(true); // none retried
+    expect(status.trials.filter((t: { state: string }) => t.state === 'complete')).toHaveLength(5);
+  }, SLOW);
+
+  it('a changed base config is refused, naming the key that differs', () => {
+    fs.writeFileSync(path.join(work, 'base-b.yaml'), BASE);
+    fs.writeFileSync(path.join(work, 'tune-b.yaml'), TUNE.replace('base: base.yaml', 'base: base-b.yaml').replace('trials: 4', 'trials: 1'));
+    expect(nn(['tune', '--config', 'tune-b.yaml', '--out', 'study-b', '--quiet']).status).toBe(0);
+    fs.writeFileSync(path.join(work, 'base-b.yaml'), BASE.replace('epochs: 2', 'epochs: 3'));
+    const r = nn(['tune', '--config', 'tune-b.yaml', '--out', 'study-b']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/study tune-b was started with another search: the base config's training\.epochs was 2, now 3; /);
+  }, SLOW);
+});
+
 describe('nn tune: bad input', () => {
   it('a bad tune file: one line naming the file and key, exit 2, nothing written', () => {
     fs.writeFileSync(path.join(work, 'bad.yaml'), TUNE.replace('low: 8, high: 48', 'low: 48, high: 8'));

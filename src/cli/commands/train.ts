@@ -64,6 +64,7 @@ export function trainCommand(): Command {
         resume: opts.resume,
         charts: opts.charts && !opts.trial,
         markLatest: !opts.trial,
+        measureWhenStopped: !opts.trial, // a stopped trial (pruned) ends at once
         onStart: ({ dir, file, resumedAfter, data: { ds, split } }) => {
           say(
             (resumedAfter !== null ? `resuming ${dir} after epoch ${resumedAfter}\n` : `training ${file} -> ${dir}\n`) +
@@ -92,6 +93,8 @@ export function trainCommand(): Command {
         process.exitCode = exitCodeOf(run.stoppedBy);
         return;
       }
+      const val = outcome.val!;
+      const test = outcome.test!; // (measured: the run ended on its own)
       const best = outcome.bestEpoch ? ` (weights of epoch ${outcome.bestEpoch}, the best on ${config.training.earlyStopping ? config.training.earlyStopping.monitor : 'val_loss'})` : '';
       if (opts.json) {
         const result = {
@@ -99,8 +102,8 @@ export function trainCommand(): Command {
           stopReason: outcome.fit.stopReason,
           bestEpoch: outcome.bestEpoch,
           epochs: history.length,
-          val: { accuracy: outcome.val.accuracy, loss: outcome.val.loss, samples: outcome.val.samples },
-          test: { accuracy: outcome.test.accuracy, loss: outcome.test.loss, samples: outcome.test.samples },
+          val: { accuracy: val.accuracy, loss: val.loss, samples: val.samples },
+          test: { accuracy: test.accuracy, loss: test.loss, samples: test.samples },
           trainSeconds: outcome.fit.trainSeconds,
           dir,
         };
@@ -108,12 +111,12 @@ export function trainCommand(): Command {
       }
       say(
         `stopped: ${outcome.fit.stopReason}\n` +
-          `test: accuracy ${pct(outcome.test.accuracy)}  loss ${outcome.test.loss.toFixed(4)}  on ${outcome.test.samples} images${best}\n` +
-          `time: ${outcome.fit.trainSeconds.toFixed(1)}s training, ${(outcome.fit.trainSeconds / history.length).toFixed(2)}s per epoch\n` +
+          `test: accuracy ${pct(test.accuracy)}  loss ${test.loss.toFixed(4)}  on ${test.samples} images${best}\n` +
+          `time: ${outcome.fit.trainSeconds.toFixed(1)}s training${history.length ? `, ${(outcome.fit.trainSeconds / history.length).toFixed(2)}s per epoch` : ''}\n` +
           `wrote ${run.files.join(', ')}${opts.charts && !opts.trial ? ' (and PNGs)' : ''}\n`,
       );
-      const last = history[history.length - 1];
-      if (!Number.isFinite(last?.loss)) throw new UserError(`training diverged (loss ${last?.loss}); lower training.optimizer.learningRate`, 1);
+      // the files are written (the weights from before it diverged), but the run did not succeed
+      if (outcome.fit.diverged) throw new UserError(`training diverged: ${outcome.fit.stopReason}; lower training.optimizer.learningRate`, 1);
     });
 }
 
