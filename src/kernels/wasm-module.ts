@@ -33,7 +33,10 @@ export interface KernelExports {
   add_act_shift(Y: number, P: number, E: number, B: number, Out: number, act: number): void;
 }
 
-/** Bytes of scratch each instance needs: a shuffle table and four index lists as long as a product's In (see kernels.ts). */
+/**
+ * Bytes of scratch each instance needs: a shuffle table, then the kernels' lists and copied slabs (kernels.ts),
+ * at least one list of MAX_ROWS pairs (16 bytes each) for a weight gradient over a batch of MAX_ROWS.
+ */
 export const SCRATCH_BYTES = 5 * 4 * 65536;
 /** Products with In or B above this run on the TypeScript kernels (their lists would not fit). */
 export const MAX_ROWS = 65536;

@@ -15,11 +15,19 @@ import { randomArray } from '../helpers/gradcheck';
 import { Rng, Rng4 } from '../../src/util/rng';
 
 const SIZES = [1, 3, 7, 63, 65];
-const SHAPES: Array<[number, number, number]> = [];
-for (const B of [1, 33, 64]) for (const In of [...SIZES, 784]) for (const Out of [1, 3, 7, 10, 65]) SHAPES.push([B, In, Out]);
-// W over 1 MB with dense inputs: the WebAssembly kernels switch to 4-row tiles there;
-// W over their 1.3 MB scratch: the input gradient takes dot-product tiles instead of W's transpose
-SHAPES.push([33, 784, 400], [66, 521, 515], [9, 700, 500]);
+// [B, In, Out, zeros]: zeros 0.2 (every fifth input: dense rows, which the WebAssembly forward
+// pass takes four at a time in tiles) or 0.7 (sparse rows, each over its list of non-zero inputs)
+const SHAPES: Array<[number, number, number, number]> = [];
+for (const zeros of [0.2, 0.7]) for (const B of [1, 33, 64]) for (const In of [...SIZES, 784]) for (const Out of [1, 3, 7, 10, 65]) SHAPES.push([B, In, Out, zeros]);
+// W over the WebAssembly forward pass's slab size (96 kB): the columns go in slabs (copied to the
+// scratch when Out is not a multiple of 4); W over their 1.3 MB scratch: the input gradient
+// takes dot-product tiles instead of W's transpose
+SHAPES.push([33, 784, 400, 0.2], [66, 521, 515, 0.2], [9, 700, 500, 0.2], [66, 521, 515, 0.7]);
+// Out a power of two (copied, to a stride that avoids it); more rows than the scratch holds
+// lists for at once (forward) and more inputs than it holds pairs' lists for (weight gradient);
+// dY over the slab size (weight gradient in slabs of columns, copied for Out 1024); a batch too
+// large to copy dY (weight gradient straight from dY), whose forward pass goes in blocks of 4,096 rows
+SHAPES.push([40, 257, 1024, 0.7], [300, 784, 65, 0.2], [300, 784, 65, 0.7], [300, 130, 400, 0.7], [300, 30, 1024, 0.7], [20000, 3, 5, 0.5]);
 
 /** A copy of `a` in the shared memory, so the WebAssembly kernels take it by address. */
 function shared(a: Float32Array): Float32Array {
@@ -49,9 +57,10 @@ describe('the WebAssembly backend', () => {
 
 for (const k of fast) {
   describe(`${k.name} kernels match the naive reference`, () => {
-    it.each(SHAPES)('B=%i In=%i Out=%i', (B, In, Out) => {
+    it.each(SHAPES)('B=%i In=%i Out=%i zeros=%f', (B, In, Out, zeros) => {
       const X = shared(randomArray(B * In, 1 + B + In, 1));
-      for (let i = 0; i < X.length; i += 5) X[i] = 0; // zero inputs take the skip path
+      const rng = new Rng(B + In + Out);
+      for (let i = 0; i < X.length; i++) if (zeros === 0.2 ? i % 5 === 0 : rng.next() < zeros) X[i] = 0; // zero inputs take the skip path
       const Wt = shared(randomArray(In * Out, 2 + Out, 1));
       const bias = shared(randomArray(Out, 3, 1));
       const dY = shared(randomArray(B * Out, 4 + B, 1));
@@ -100,6 +109,27 @@ for (const k of fast) {
       expect(close(db1, db2, B)).toBe(true);
     });
 
+    it('inputs zero in every row (and in the shift) get zero weight gradients, over stale contents', () => {
+      // the WebAssembly kernel takes inputs in pairs: a whole pair, one of a pair, the last input alone
+      const [B, In, Out] = [33, 67, 21];
+      const dead = [10, 11, 20, 66];
+      const X = shared(randomArray(B * In, 51, 1));
+      for (let b = 0; b < B; b++) for (const i of dead) X[b * In + i] = 0;
+      const dY = shared(randomArray(B * Out, 52, 1));
+      const shift = shared(randomArray(In, 53, 1));
+      for (const i of dead) shift[i] = 0;
+      for (const s of [null, shift]) {
+        const dw1 = new Float32Array(In * Out);
+        const db1 = new Float32Array(Out);
+        const dw2 = shared(randomArray(In * Out, 54, 1));
+        const db2 = allocF32(Out);
+        naive.linearBackwardWeightNaive(dY, X, dw1, db1, B, In, Out, s);
+        k.linearBackwardWeight(dY, X, dw2, db2, B, In, Out, s);
+        expect(close(dw1, dw2, 2 * B)).toBe(true);
+        for (const i of dead) expect(dw2.subarray(i * Out, (i + 1) * Out).every((v) => v === 0)).toBe(true);
+      }
+    });
+
     it('adam matches the reference step to 1e-6 relative over 3 steps', () => {
       const n = 103; // not a multiple of 4
       const p1 = randomArray(n, 9, 1);
@@ -132,10 +162,15 @@ describe('WebAssembly products split into row ranges', () => {
   it('give bit-identical results to the whole product, whatever the split', () => {
     checkSplits(64, 65, 10, 0);
   });
-  it('also where W is over 1 MB and dense inputs take the 4-row tiles (or, when sparse, the lists)', () => {
+  it('also where W goes in copied slabs, and dense rows take the 4-row tiles (or, when sparse, the lists)', () => {
     checkSplits(64, 600, 450, 0);
     checkSplits(64, 600, 450, 0.5);
     checkSplits(64, 800, 450, 0.5); // W beyond the scratch: input gradient by dot-product tiles
+  });
+  it('also with an odd number of inputs (pairs of inputs that start at odd ones), MNIST-like zeros and Out a power of two', () => {
+    checkSplits(64, 801, 1024, 0.8);
+    checkSplits(64, 801, 1024, 0.3);
+    checkSplits(64, 131, 37, 0.8);
   });
 
   function checkSplits(B: number, In: number, Out: number, zeros: number): void {
