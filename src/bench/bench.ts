@@ -8,7 +8,7 @@
  *   npm run bench [-- --epochs N] [--wide] [--vs numpy|numpy-avx512|torch|sklearn|tfjs]...
  *                 [--runs K] [--backend wasm|ts|naive] [--threads N] [--json]
  *   npm run bench -- --together [--epochs N]          two trainings at once (together.ts)
- *   npm run bench -- --tune FILE [--timeout T] [--trials N] [--workers N] [--runs K]
+ *   npm run bench -- --tune FILE [--timeout T] [--trials N] [--workers N] [--runs K] [--keep DIR]
  *                                                     nn tune against Optuna + PyTorch (tune.ts)
  */
 import { spawnSync } from 'node:child_process';
@@ -208,8 +208,9 @@ async function main(): Promise<void> {
     .option('--timeout <duration>', 'with --tune: the wall-clock budget of each search (e.g. 10m)')
     .option('--trials <n>', 'with --tune: the trial budget of each search', (v) => Number(v))
     .option('--workers <n>', 'with --tune: trials at once', (v) => Number(v))
+    .option('--keep <dir>', "with --tune: keep nn tune's study folders there (run1, run2, ...) to look at afterwards")
     .option('--child', 'internal: one run of ours, printed as RESULT {json}');
-  const o = program.parse(process.argv).opts<{ epochs: number; wide?: boolean; vs?: string[]; runs: number; backend?: string; threads?: number; predict?: boolean; json?: boolean; child?: boolean; together?: boolean; tune?: string; timeout?: string; trials?: number; workers?: number }>();
+  const o = program.parse(process.argv).opts<{ epochs: number; wide?: boolean; vs?: string[]; runs: number; backend?: string; threads?: number; predict?: boolean; json?: boolean; child?: boolean; together?: boolean; tune?: string; timeout?: string; trials?: number; workers?: number; keep?: string }>();
   if (o.child) {
     configureKernels({ backend: o.backend as BackendName | undefined, threads: o.threads });
     process.stdout.write(`RESULT ${JSON.stringify(await runOurs(o.epochs, Boolean(o.wide)))}\n`);
@@ -228,7 +229,7 @@ async function main(): Promise<void> {
     const results: Array<import('./tune').TuneResult> = [];
     for (let k = 0; k < o.runs; k++) {
       say(`run ${k + 1}: nn tune ${o.tune}`);
-      results.push(await runNnTune(path.join(REPO, 'bin', 'nn'), o.tune, budget, say));
+      results.push(await runNnTune(path.join(REPO, 'bin', 'nn'), o.tune, budget, say, o.keep && path.resolve(o.keep, `run${k + 1}`)));
       say(`run ${k + 1}: optuna_tune.py ${o.tune}`);
       results.push(await runOptuna(PEERS, PYTHON, o.tune, budget, mnistDir(), say));
     }

@@ -53,14 +53,16 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, onLine: (line:
 
 const budgetArgs = (b: Budget) => [...(b.timeout ? ['--timeout', b.timeout] : []), ...(b.trials ? ['--trials', String(b.trials)] : []), ...(b.workers ? ['--workers', String(b.workers)] : [])];
 
-/** nn tune on `file` in a temporary study folder, read from its --json lines. */
-export async function runNnTune(bin: string, file: string, b: Budget, log: (s: string) => void): Promise<TuneResult> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-bench-tune-'));
+/** nn tune on `file` in a temporary study folder (or in `keep`, left there), read from its --json lines. */
+export async function runNnTune(bin: string, file: string, b: Budget, log: (s: string) => void, keep?: string): Promise<TuneResult> {
+  if (keep && fs.existsSync(keep)) throw new Error(`${keep}: already exists; --keep wants a folder that is not there yet`);
+  const dir = keep ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'nn-bench-tune-'));
   try {
-    const r = await run(process.execPath, [bin, 'tune', '--config', file, '--out', path.join(dir, 'study'), '--json', ...budgetArgs(b)], process.env, (l) => {
+    const out = keep ?? path.join(dir!, 'study');
+    const r = await run(process.execPath, [bin, 'tune', '--config', file, '--out', out, '--json', ...budgetArgs(b)], process.env, (l) => {
       if (l.startsWith('{"type":"trial"')) {
         const t = JSON.parse(l);
-        log(`  nn tune: trial ${t.number} ${t.state}${t.val_accuracy ? ` ${t.val_accuracy.toFixed(4)}` : ''}${t.seconds ? ` ${t.seconds.toFixed(1)}s` : ''}`);
+        log(`  nn tune: trial ${t.number} ${t.state}${t.val_accuracy ? ` ${t.val_accuracy.toFixed(4)}` : ''} after epoch ${t.epochs}${t.seconds ? ` ${t.seconds.toFixed(1)}s` : ''} ${JSON.stringify(t.params)}`);
       }
     });
     const last = r.out.trim().split('\n').pop() ?? '';
@@ -80,7 +82,7 @@ export async function runNnTune(bin: string, file: string, b: Budget, log: (s: s
       trials_per_minute: +((finished / r.wall) * 60).toFixed(2),
     };
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -90,8 +92,12 @@ export async function runOptuna(peers: string, python: string, file: string, b: 
   if (!fs.existsSync(script)) throw new Error(`${script}: the Optuna peer is not there (set NN_PEERS_DIR to the folder of the peer scripts)`);
   const env = { ...process.env, MNIST_DIR: mnistDir, OPENBLAS_NUM_THREADS: '1' };
   const r = await run(python, [script, file, ...budgetArgs(b)], env, (l) => {
-    const m = /\] trial (\d+) (\w+)(.*?) ([\d.]+)s /.exec(l);
-    if (m) log(`  optuna: trial ${m[1]} ${m[2]}${m[3].match(/val_accuracy ([\d.]+)/) ? ` ${m[3].match(/val_accuracy ([\d.]+)/)![1]}` : ''} ${m[4]}s`);
+    const m = /\] trial (\d+) (\w+)(.*?) ([\d.]+)s (.*)$/.exec(l);
+    if (m) {
+      const value = /val_accuracy ([\d.]+)/.exec(m[3])?.[1];
+      const epochs = /after epoch (\d+)|epoch \d+\/(\d+)/.exec(m[3]);
+      log(`  optuna: trial ${m[1]} ${m[2]}${value ? ` ${value}` : ''}${epochs ? ` after epoch ${epochs[1] ?? epochs[2]}` : ''} ${m[4]}s ${m[5]}`);
+    }
   });
   const line = r.out.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`optuna_tune.py failed (exit ${r.code}): ${r.err.trim().split('\n').slice(-2).join(' | ')}`);
