@@ -32,7 +32,7 @@ function objective(p: Params): number {
   return 0.99 - 0.02 * Math.log((p.lr as number) / 3e-3) ** 2 - 0.02 * Math.log((p.units as number) / 128) ** 2 - penalty;
 }
 
-describe('the good/bad split (Bergstra et al. 2011; Optuna 3.1 for pruned and running trials)', () => {
+describe('the good/bad split (Bergstra et al. 2011; Optuna 3.1 for pruned and running trials, and the order of each group)', () => {
   it('n_good = min(ceil(N / 10), 25)', () => {
     expect([1, 9, 10, 11, 20, 30, 31, 249, 250, 251, 1000].map(goodCount)).toEqual([1, 1, 1, 2, 2, 3, 4, 25, 25, 25, 25]);
   });
@@ -56,15 +56,27 @@ describe('the good/bad split (Bergstra et al. 2011; Optuna 3.1 for pruned and ru
     view(14, 'interrupted', { x: 0.65 }),
   ];
 
-  it('ranks complete trials by value (NaN last), then pruned ones by the last epoch reached, then their value there; failed and unfinished ones are not ranked', () => {
+  // Optuna 3.1's ranking and split of these trials, with constant_liar=True and trials 12..14 RUNNING
+  // (from test/tune/reference/optuna_parzen.py: _get_observation_pairs, _split_observation_pairs)
+  const RANK_MAXIMIZE = [4, 1, 0, 3, 5, 2, 7, 8, 10, 6, 9, 12, 13, 14];
+  const SPLIT_MAXIMIZE = { good: [1, 4], bad: [0, 2, 3, 5, 6, 7, 8, 9, 10, 12, 13, 14] };
+  const RANK_MINIMIZE = [5, 3, 0, 1, 4, 2, 8, 7, 10, 6, 9, 12, 13, 14];
+  const SPLIT_MINIMIZE = { good: [3, 5], bad: [0, 1, 2, 4, 6, 7, 8, 9, 10, 12, 13, 14] };
+
+  it("ranks complete trials by value (NaN last), then pruned ones by the last epoch reached, then their value there; failed and unfinished ones are not ranked (Optuna 3.1's order, its running trials last)", () => {
     expect(numbers(rankTrials(trials, 'maximize'))).toEqual([4, 1, 0, 3, 5, 2, 7, 8, 10, 6, 9]);
     expect(numbers(rankTrials(trials, 'minimize'))).toEqual([5, 3, 0, 1, 4, 2, 8, 7, 10, 6, 9]);
+    expect([...numbers(rankTrials(trials, 'maximize')), 12, 13, 14]).toEqual(RANK_MAXIMIZE);
+    expect([...numbers(rankTrials(trials, 'minimize')), 12, 13, 14]).toEqual(RANK_MINIMIZE);
   });
 
-  it('the best n_good of the N finished trials are good; the rest and every unfinished trial (the constant liar) are bad; failed ones are in neither', () => {
-    const { good, bad } = splitTrials(trials, 'maximize'); // N = 11: n_good = 2
-    expect(numbers(good)).toEqual([4, 1]);
-    expect(numbers(bad)).toEqual([0, 3, 5, 2, 7, 8, 10, 6, 9, 12, 13, 14]);
+  it('the best n_good of the N finished trials are good; the rest and every unfinished trial (the constant liar) are bad; failed ones are in neither; each group in trial order, as Optuna 3.1', () => {
+    const { good, bad } = splitTrials(trials, 'maximize'); // N = 11: n_good = 2, trials 4 and 1
+    expect(numbers(good)).toEqual([1, 4]);
+    expect(numbers(bad)).toEqual([0, 2, 3, 5, 6, 7, 8, 9, 10, 12, 13, 14]);
+    expect({ good: numbers(good), bad: numbers(bad) }).toEqual(SPLIT_MAXIMIZE);
+    const min = splitTrials(trials, 'minimize');
+    expect({ good: numbers(min.good), bad: numbers(min.bad) }).toEqual(SPLIT_MINIMIZE);
     // pruned trials are good when there are too few complete ones
     const fewComplete = [trials[5], ...trials.slice(6)]; // N = 6: 1 good
     expect(numbers(splitTrials(fewComplete, 'maximize').good)).toEqual([5]);

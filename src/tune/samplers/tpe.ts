@@ -35,9 +35,13 @@ export interface TpeOptions {
 /** States of trials whose params are drawn but whose value is still to come. */
 const PENDING: readonly TrialState[] = ['waiting', 'running', 'interrupted'];
 
-/** How many of n ranked finished trials form the good group: Optuna's default gamma, the best 10%, at most 25. */
+/**
+ * How many of n ranked finished trials form the good group: Optuna's
+ * default_gamma, min(ceil(0.1 n), 25), the best 10%, at most 25. (n / 10 here,
+ * which gives the same as Optuna's 0.1 * n for every n up to 100,000.)
+ */
 export function goodCount(n: number): number {
-  return Math.min(Math.ceil(n / 10), 25); // (n / 10, not 0.1 * n: 0.1 * 30 = 3.0000000000000004)
+  return Math.min(Math.ceil(n / 10), 25);
 }
 
 /**
@@ -66,11 +70,16 @@ export function rankTrials(trials: readonly TrialView[], direction: Direction): 
   return keys.map((k) => k.trial);
 }
 
-/** The good and bad groups: the best goodCount(N) of the N finished trials, and the rest with the pending ones (the liars). */
+/**
+ * The good and bad groups: the best goodCount(N) of the N finished trials, and
+ * the rest with the pending ones (the liars); each in trial order (Optuna's
+ * `np.sort` of the indices of each group, in `_split_observation_pairs`).
+ */
 export function splitTrials(trials: readonly TrialView[], direction: Direction): { good: TrialView[]; bad: TrialView[] } {
   const ranked = rankTrials(trials, direction);
   const n = goodCount(ranked.length);
-  return { good: ranked.slice(0, n), bad: ranked.slice(n).concat(trials.filter((t) => PENDING.includes(t.state))) };
+  const byNumber = (a: TrialView, b: TrialView) => a.number - b.number;
+  return { good: ranked.slice(0, n).sort(byNumber), bad: ranked.slice(n).concat(trials.filter((t) => PENDING.includes(t.state))).sort(byNumber) };
 }
 
 /** Where the trials that the param at `path` applied to put it on its line (values that are not finite there are skipped). */
