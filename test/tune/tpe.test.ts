@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RandomSampler } from '../../src/tune/samplers/random';
-import { TpeSampler, countsOf, goodCount, pointsOf, rankTrials, splitTrials } from '../../src/tune/samplers/tpe';
+import { TpeSampler, choicesOf, goodCount, pointsOf, rankTrials, splitTrials } from '../../src/tune/samplers/tpe';
 import { lineOf, type Param, type Params } from '../../src/tune/space';
 import type { TrialState, TrialView } from '../../src/tune/trial';
 
@@ -102,7 +102,7 @@ describe('the good/bad split (Bergstra et al. 2011; Optuna 3.1 for pruned and ru
     // choices: deep equality, whatever the key order
     const values = [{ name: 'sgd', lr: 0.1 }, { name: 'adam' }, 'none'];
     const obs = [view(0, 'complete', { o: { lr: 0.1, name: 'sgd' } }, 0), view(1, 'complete', { o: 'none' }, 0), view(2, 'complete', { o: { name: 'sgd', lr: 0.1 } }, 0), view(3, 'complete', {}, 0)];
-    expect(Array.from(countsOf('o', values, obs))).toEqual([2, 0, 1]);
+    expect(Array.from(choicesOf('o', values, obs))).toEqual([0, 2, 0]);
   });
 });
 
@@ -155,12 +155,16 @@ describe('TpeSampler', () => {
     });
 
     it('a param whose condition does not hold is never proposed; one whose condition holds always is', () => {
+      // From one set of trials a choice of 2 values is nearly always the one with the larger l/g (both are
+      // among the 24 candidates), so the proposals are made from the study as it grows: its first k trials
       const tpe = new TpeSampler(base, space, { seed: 3, startupTrials: 10, direction: 'maximize' });
       const names = new Set<unknown>();
-      for (let n = 40; n < 140; n++) {
-        const p = tpe.propose(n, trials);
-        names.add(p['optim.name']);
-        expect('optim.momentum' in p).toBe(p['optim.name'] === 'sgd');
+      for (let k = 10; k <= 40; k++) {
+        for (let n = 40; n < 45; n++) {
+          const p = tpe.propose(n, trials.slice(0, k));
+          names.add(p['optim.name']);
+          expect('optim.momentum' in p).toBe(p['optim.name'] === 'sgd');
+        }
       }
       expect(names.size).toBe(2);
     });
@@ -211,10 +215,10 @@ describe('searches on a synthetic objective with a known optimum', () => {
     return budget;
   }
 
-  it('TPE reaches 1% of the optimum in fewer trials than random search (20 seeds, 60 trials each: 27.7 vs 50.4 on average)', () => {
+  it('TPE reaches 1% of the optimum in fewer trials than random search (20 seeds, 60 trials each: 23.95 vs 50.35 on average)', () => {
     // The target asks for the best activation and 0.02 (ln(lr / 3e-3)^2 + ln(units / 128)^2) <= 0.0099
     // (each within a factor 2 of its best, less if both are off): random search gets there in 7 of
-    // the 20 studies, TPE (10 random trials first, the same as random's) in 16.
+    // the 20 studies, TPE (10 random trials first, the same as random's) in all 20.
     const target = 0.99 * 0.99;
     const budget = 60;
     const seeds = Array.from({ length: 20 }, (_, i) => i + 1);
@@ -227,7 +231,7 @@ describe('searches on a synthetic objective with a known optimum', () => {
       const s = new RandomSampler(BASE, SPACE, seed);
       return trialsToReach((n) => s.propose(n), target, budget);
     });
-    expect(mean(tpe)).toBeCloseTo(27.7, 5);
+    expect(mean(tpe)).toBeCloseTo(23.95, 5);
     expect(mean(random)).toBeCloseTo(50.35, 5);
     expect(mean(tpe)).toBeLessThan(mean(random));
   });
@@ -237,8 +241,8 @@ describe('searches on a synthetic objective with a known optimum', () => {
     // as a running TrialView and without it, and we measure how far each lands from the running one
     // (on each param's line scaled to [0, 1], plus 1 for a different choice). Both draw the same
     // candidates from l(x); only g(x) differs. Measured over 10 studies of 40 trials: of 290
-    // concurrent pairs, the liar's proposal is farther in 250 and closer in 10 (mean distance 0.82
-    // against 0.43 without it), and no pair is identical either way.
+    // concurrent pairs, the liar's proposal is farther in 261 and closer in 10 (mean distance 0.93
+    // against 0.37 without it), and no pair is identical either way.
     const distance = (p: Params, q: Params) =>
       SPACE.reduce((d, s) => {
         if (s.spec.type === 'choice') return d + (p[s.path] === q[s.path] ? 0 : 1);
