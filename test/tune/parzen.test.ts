@@ -141,29 +141,29 @@ describe('NumericParzen: truncated Gaussian mixture', () => {
     }
   });
 
-  it('with no observations it is the prior alone: N((lo + hi) / 2, hi - lo) truncated to [lo, hi], times its sigma as in Optuna 3.1 (mpmath, 1e-12)', () => {
+  it('with no observations it is the prior alone: N((lo + hi) / 2, hi - lo) truncated to [lo, hi] (mpmath, 1e-12)', () => {
     const est = new NumericParzen([], 0, 10);
     expect(Array.from(est.mus)).toEqual([5]);
     expect(Array.from(est.sigmas)).toEqual([10]);
-    // mpmath: log(10 * npdf(x, 5, 10) / (ncdf(10, 5, 10) - ncdf(0, 5, 10))): the true log density -2.3866... at 0, plus ln 10
-    expect(Math.abs(est.logPdf(0) - -0.084022199509050422448)).toBeLessThan(1e-12);
-    expect(Math.abs(est.logPdf(2.5) - 0.0097278004909495775525)).toBeLessThan(1e-12);
+    // mpmath: log(npdf(x, 5, 10) / (ncdf(10, 5, 10) - ncdf(0, 5, 10)))
+    expect(Math.abs(est.logPdf(0) - -2.3866072925030961064655)).toBeLessThan(1e-12);
+    expect(Math.abs(est.logPdf(2.5) - -2.2928572925030961064655)).toBeLessThan(1e-12);
   });
 
-  it('the score of observations 0.2, 0.3 on [0, 1] matches the hand-worked mixture, each kernel times its sigma (mpmath, 1e-12)', () => {
+  it('the density of observations 0.2, 0.3 on [0, 1] matches the hand-worked mixture (mpmath, 1e-12)', () => {
     // sigmas: 0.3 is the last mean but for the prior's (0.5), 0.2 the first: each takes the gap to its
     // one inner neighbour, 0.1, raised to the clip 1 / min(100, 1 + 3) = 0.25; the prior N(0.5, 1); weights 1/3
     //   from mpmath import mp, mpf, npdf, ncdf, log; mp.dps = 40
     //   comps = [(mpf('0.2'), mpf('0.25')), (mpf('0.3'), mpf('0.25')), (mpf('0.5'), mpf(1))]
-    //   log(sum(s * npdf(x, m, s) / (ncdf(1, m, s) - ncdf(0, m, s)) for m, s in comps) / 3)
+    //   log(sum(npdf(x, m, s) / (ncdf(1, m, s) - ncdf(0, m, s)) for m, s in comps) / 3)
     const est = new NumericParzen([0.3, 0.2], 0, 1);
     expect(Array.from(est.mus)).toEqual([0.3, 0.2, 0.5]);
     expect(Array.from(est.sigmas)).toEqual([0.25, 0.25, 1]);
     const ref: Array<[number, number]> = [
-      [0, -0.6882492065257947118],
-      [0.25, -0.43102151691936055912],
-      [0.9, -1.1014552295332187876],
-      [1, -1.1696690298740278921],
+      [0, 0.086552976305018739462],
+      [0.25, 0.46348520698850136090],
+      [0.9, -1.0001649359513518702],
+      [1, -1.1317517557422600921],
     ];
     for (const [x, want] of ref) expect(Math.abs(est.logPdf(x) - want)).toBeLessThan(1e-12);
     expect(est.logPdf(1.01)).toBe(-Infinity);
@@ -195,11 +195,10 @@ describe('NumericParzen: truncated Gaussian mixture', () => {
     expect(Array.from(numericKernels([-3, 12], 0, 10).mus)).toEqual([0, 10, 5]);
   });
 
-  it("its score integrates to sum_i w_i sigma_i over [lo, hi] (Optuna 3.1's density without the 1/sigma; Simpson, 1e-9 relative), however narrow its kernels; the cells of a grid hold all its mass (1e-12)", () => {
+  it('its density integrates to 1 over [lo, hi] (Simpson, 1e-9), however narrow its kernels; the cells of a grid hold all its mass (1e-12)', () => {
     const many = Array.from({ length: 60 }, (_, i) => -9 + ((i * 0.618) % 1) * 6.7);
     for (const est of [new NumericParzen([0.2, 0.3], 0, 1), new NumericParzen(new Array(200).fill(3), 0, 10), new NumericParzen(many, -9.21, -2.3)]) {
-      const want = est.weights.reduce((s, w, i) => s + w * est.sigmas[i], 0); // 0.5 for the first: (0.25 + 0.25 + 1) / 3
-      expect(Math.abs(integrate((x) => Math.exp(est.logPdf(x)), est.lo, est.hi, 20000) / want - 1)).toBeLessThan(1e-9);
+      expect(Math.abs(integrate((x) => Math.exp(est.logPdf(x)), est.lo, est.hi, 20000) - 1)).toBeLessThan(1e-9);
     }
     // ints 0..20 by 2: cells of width 2 around 0, 2, ..., 20 on [-1, 21]
     const line = lineOf({ type: 'int', low: 0, high: 20, log: false, step: 2 });
@@ -265,7 +264,7 @@ describe('ChoiceParzen: Optuna 3.1 categorical kernels', () => {
   });
 });
 
-// ---- from test/tune/reference/optuna_parzen.py (Optuna 3.1.0, numpy 1.24.2) ----
+// ---- from test/tune/reference/optuna_parzen.py (Optuna 3.1.0 with #5110's fix of its truncated normal's logpdf, numpy 1.24.2) ----
 
 const ARGSORT: Array<[number[], number[]]> = [
   [[5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 1.0, 2.0], [20, 21, 19, 18, 17, 16, 15, 14, 13, 12, 11, 0, 8, 7, 6, 5, 4, 3, 2, 1, 9, 10]],
@@ -308,7 +307,7 @@ const NUMERIC: Array<{
     sigmas: [10.0],
     weights: [1.0],
     at: [0.0, 2.5, 5.0, 10.0],
-    logPdf: [-0.08402219950905043, 0.009727800490949567, 0.04097780049094957, -0.08402219950905043],
+    logPdf: [-2.386607292503096, -2.292857292503096, -2.261607292503096, -2.386607292503096],
   },
   {
     name: '1 observation',
@@ -319,7 +318,7 @@ const NUMERIC: Array<{
     sigmas: [0.3333333333333333, 1.0],
     weights: [0.5, 0.5],
     at: [0.0, 0.3, 0.31, 0.9, 1.0],
-    logPdf: [-0.4677505828141476, -0.27372671287535266, -0.2725648021737066, -0.6342605004323854, -0.7189544185232623],
+    logPdf: [-0.04101120076166298, 0.2314452340785046, 0.2319681747761675, -0.46322155643933666, -0.6118003296950344],
   },
   {
     name: '2 observations',
@@ -330,7 +329,7 @@ const NUMERIC: Array<{
     sigmas: [0.25, 0.25, 1.0],
     weights: [0.3333333333333333, 0.3333333333333333, 0.3333333333333333],
     at: [0.0, 0.25, 0.9, 1.0],
-    logPdf: [-0.6882492065257948, -0.43102151691936064, -1.101455229533219, -1.1696690298740282],
+    logPdf: [0.08655297630501879, 0.46348520698850126, -1.000164935951352, -1.1317517557422603],
   },
   {
     name: 'a lone observation near an end',
@@ -341,7 +340,7 @@ const NUMERIC: Array<{
     sigmas: [4.5, 2.0, 3.8, 10.0],
     weights: [0.25, 0.25, 0.25, 0.25],
     at: [0.5, 1.1, 5.0, 9.9],
-    logPdf: [-0.578754153229309, -0.5428799651989078, -0.7064806099807088, -0.8407640248549707],
+    logPdf: [-1.957692224208508, -1.9221491854386943, -2.4388209665524476, -2.686545023972269],
   },
   {
     name: "ties, and observations at the prior's mean",
@@ -352,7 +351,7 @@ const NUMERIC: Array<{
     sigmas: [2.0, 1.25, 1.25, 1.25, 2.0, 3.0, 10.0],
     weights: [0.14285714285714285, 0.14285714285714285, 0.14285714285714285, 0.14285714285714285, 0.14285714285714285, 0.14285714285714285, 0.14285714285714285],
     at: [3.0, 4.0, 5.0, 8.0],
-    logPdf: [-1.0491360722169714, -0.8942027606764518, -0.8674020603532702, -1.399355013989164],
+    logPdf: [-1.9637731643025835, -1.7297434937479734, -1.7052280265840802, -2.8892577983839365],
   },
   {
     name: 'a log line',
@@ -363,7 +362,7 @@ const NUMERIC: Array<{
     sigmas: [2.7080502011022096, 1.1512925464970227, 2.7080502011022096, 1.1512925464970227, 6.907755278982137],
     weights: [0.2, 0.2, 0.2, 0.2, 0.2],
     at: [0.0001, 0.001, 0.003, 0.05, 0.1],
-    logPdf: [-1.0182558046840324, -0.7492559552723466, -0.6584639020064377, -1.1961242951737232, -1.3916273049526409],
+    logPdf: [-2.3791532877314974, -1.8370784414961132, -1.5706078441483728, -2.455413652565127, -2.8744379355141096],
   },
   {
     name: 'a stepped line',
@@ -396,7 +395,7 @@ const NUMERIC: Array<{
     sigmas: [0.851752210736584, 2.063811273562296, 1.2276893309432522, 1.2276893309432522, 4.191119943753753],
     weights: [0.2, 0.2, 0.2, 0.2, 0.2],
     at: [16.0, 17.0, 128.0, 500.0, 1024.0],
-    logPdf: [-1.0229956681640937, -1.0153083645750947, -0.6896641825778231, -0.7270957622603668, -0.8502166553783401],
+    logPdf: [-2.0126386808771493, -1.999181599353972, -1.2551179856008898, -1.2926477993695116, -1.4418159621414282],
   },
   {
     name: '30 observations: the ramp',
@@ -407,7 +406,7 @@ const NUMERIC: Array<{
     sigmas: [0.0625, 0.15999999999999998, 0.0625, 0.19599999999999995, 0.0625, 0.09599999999999997, 0.0625, 0.10300000000000001, 0.10300000000000001, 0.078, 0.162, 0.0625, 0.19599999999999995, 0.0625, 0.0625, 0.22400000000000003, 0.0625, 0.22400000000000003, 0.09599999999999997, 0.0625, 0.15999999999999998, 0.14800000000000002, 0.064, 0.0625, 0.15200000000000002, 0.14800000000000002, 0.09200000000000008, 0.09200000000000008, 0.0625, 0.0625, 2.0],
     weights: [0.0011661807580174927, 0.009620991253644314, 0.018075801749271137, 0.026530612244897955, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776, 0.034985422740524776],
     at: [-1.0, -0.5, 0.0, 0.3, 1.0],
-    logPdf: [-2.561569195424632, -2.6471943297065117, -2.6027335636693807, -2.544455745914769, -2.7873238189686296],
+    logPdf: [-0.46448638574921697, -1.193019702984819, -1.243564335849706, -0.9959200723585049, -1.5439572295227695],
   },
   {
     name: '40 observations on an int line: the ramp, ties past 16',

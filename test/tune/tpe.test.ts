@@ -215,7 +215,7 @@ describe('searches on a synthetic objective with a known optimum', () => {
     return budget;
   }
 
-  it('TPE reaches 1% of the optimum in fewer trials than random search (20 seeds, 60 trials each: 23.95 vs 50.35 on average)', () => {
+  it('TPE reaches 1% of the optimum in fewer trials than random search (20 seeds, 60 trials each: 22.1 vs 50.35 on average)', () => {
     // The target asks for the best activation and 0.02 (ln(lr / 3e-3)^2 + ln(units / 128)^2) <= 0.0099
     // (each within a factor 2 of its best, less if both are off): random search gets there in 7 of
     // the 20 studies, TPE (10 random trials first, the same as random's) in all 20.
@@ -231,7 +231,8 @@ describe('searches on a synthetic objective with a known optimum', () => {
       const s = new RandomSampler(BASE, SPACE, seed);
       return trialsToReach((n) => s.propose(n), target, budget);
     });
-    expect(mean(tpe)).toBeCloseTo(23.95, 5);
+    expect(mean(tpe)).toBeCloseTo(22.1, 5);
+    expect(tpe.filter((n) => n < budget).length).toBe(20);
     expect(mean(random)).toBeCloseTo(50.35, 5);
     expect(mean(tpe)).toBeLessThan(mean(random));
   });
