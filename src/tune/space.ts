@@ -109,6 +109,7 @@ export interface Line {
   hi: number;
   value(u: number): number; // the param's value at u (rounded to its step or to an integer)
   point(v: number): number; // where a value lies on the line
+  step?: number; // on a grid's line (a float with a step, an int without log): the width of each value's cell
 }
 
 export function lineOf(spec: Exclude<ParamSpec, { type: 'choice' }>): Line {
@@ -127,6 +128,7 @@ export function lineOf(spec: Exclude<ParamSpec, { type: 'choice' }>): Line {
       hi: spec.low + (top + 0.5) * step,
       value: (u) => onGrid(spec.low, step, clamp(Math.round((u - spec.low) / step), 0, top)),
       point: (v) => v,
+      step,
     };
   }
   return { lo: spec.low, hi: spec.high, value: (u) => clamp(u, spec.low, spec.high), point: (v) => v };
