@@ -102,24 +102,9 @@ function heapsort(v: ArrayLike<number>, idx: Int32Array, start: number, n: numbe
   const set = (k: number, x: number) => {
     idx[start + k - 1] = x;
   };
-  for (let l = n >> 1; l > 0; l--) {
-    const tmp = a(l);
-    let i = l;
-    for (let j = l << 1; j <= n; ) {
-      if (j < n && less(v[a(j)], v[a(j + 1)])) j++;
-      if (!less(v[tmp], v[a(j)])) break;
-      set(i, a(j));
-      i = j;
-      j += j;
-    }
-    set(i, tmp);
-  }
-  for (let m = n; m > 1; ) {
-    const tmp = a(m);
-    set(m, a(1));
-    m--;
-    let i = 1;
-    for (let j = 2; j <= m; ) {
+  // put tmp at heap position i of a heap of m, sifting it down past larger children
+  const siftDown = (i: number, tmp: number, m: number) => {
+    for (let j = i << 1; j <= m; ) {
       if (j < m && less(v[a(j)], v[a(j + 1)])) j++;
       if (!less(v[tmp], v[a(j)])) break;
       set(i, a(j));
@@ -127,5 +112,11 @@ function heapsort(v: ArrayLike<number>, idx: Int32Array, start: number, n: numbe
       j += j;
     }
     set(i, tmp);
+  };
+  for (let l = n >> 1; l > 0; l--) siftDown(l, a(l), n);
+  for (let m = n; m > 1; m--) {
+    const tmp = a(m);
+    set(m, a(1));
+    siftDown(1, tmp, m - 1);
   }
 }
