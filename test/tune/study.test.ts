@@ -71,11 +71,12 @@ function csv(dir: string): Array<Record<string, string>> {
 }
 
 /** The pids of the trial processes of study folder `dir` (as given to --out, relative to the work folder). */
-function trialPids(dir: string): number[] {
+function trialPids(dir: string, n?: number): number[] {
   const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout;
+  const folder = n === undefined ? path.join(dir, 'trials') : path.join(dir, 'trials', String(n));
   return ps
     .split('\n')
-    .filter((l) => l.includes('--trial') && l.includes(` ${path.join(dir, 'trials')}${path.sep}`))
+    .filter((l) => l.includes('--trial') && l.includes(` ${folder}${path.sep}`))
     .map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 
@@ -159,16 +160,22 @@ describe('nn tune: params are a function of (seed, trial number), not of the wor
 describe('nn tune: robust to dying trials, a dying study and Ctrl-C', () => {
   it('kill -9 of a trial: it runs again with its params, and the study ends with exactly its trials, all finished', async () => {
     fs.writeFileSync(path.join(work, 'slow.yaml'), TUNE.replace('trials: 6', 'trials: 4').replace('base: base.yaml', 'base: base-slow.yaml'));
-    fs.writeFileSync(path.join(work, 'base-slow.yaml'), BASE.replace('epochs: 2', 'epochs: 3').replace('subset: 0.02', 'subset: 0.05'));
+    fs.writeFileSync(path.join(work, 'base-slow.yaml'), BASE.replace('epochs: 2', 'epochs: 6').replace('subset: 0.02', 'subset: 0.05'));
     let killed = 0;
     const { done } = start(['tune', '--config', 'slow.yaml', '--out', 'k9'], () => {});
-    // kill the first trial process we see, once it has trained an epoch (its folder has metrics)
+    // kill a trial's process in mid-training: it has a checkpoint (an epoch done) and no model yet
+    const trialDir = (n: number) => path.join(work, 'k9', 'trials', String(n));
     while (!killed) {
-      await new Promise((r) => setTimeout(r, 100));
-      const pids = trialPids('k9');
-      if (pids.length && fs.existsSync(path.join(work, 'k9', 'trials', '0', 'checkpoint.safetensors'))) {
-        process.kill(pids[0], 'SIGKILL');
-        killed = pids[0];
+      await new Promise((r) => setTimeout(r, 50));
+      for (let n = 0; n < 4 && !killed; n++) {
+        const pids = trialPids('k9', n);
+        if (pids.length !== 1 || !fs.existsSync(path.join(trialDir(n), 'checkpoint.safetensors')) || fs.existsSync(path.join(trialDir(n), 'model.safetensors'))) continue;
+        try {
+          process.kill(pids[0], 'SIGKILL');
+          killed = pids[0];
+        } catch {
+          // (it ended in between: try again)
+        }
       }
     }
     const r = await done;
