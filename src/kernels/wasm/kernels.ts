@@ -30,34 +30,11 @@ export function set_scratch(p: usize, bytes: usize): void {
 }
 
 /**
- * Writes the i in [0, n) with x[i] != 0 to `list` in ascending order and returns
- * how many: four floats at a time, compared, their mask's lanes moved to the front
- * by one shuffle and stored whole (no branch per element; writes up to 3 ints past the count).
- */
-@inline function nonzeros(xp: usize, n: i32, list: usize): i32 {
-  const zero = f32x4.splat(0);
-  const four = i32x4.splat(4);
-  let idx = i32x4(0, 1, 2, 3);
-  let c = 0;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const m = i32x4.bitmask(f32x4.ne(v128.load(xp + <usize>i * F), zero));
-    v128.store(list + <usize>c * 4, i8x16.swizzle(idx, v128.load(lut + <usize>m * 16)));
-    c += popcnt<i32>(m);
-    idx = i32x4.add(idx, four);
-  }
-  for (; i < n; i++) {
-    store<i32>(list + <usize>c * 4, i);
-    c += <i32>(load<f32>(xp + <usize>i * F) != 0);
-  }
-  return c;
-}
-
-/**
  * Writes the pairs (i * ws, x[i]) of the i in [0, n) with x[i] != 0 to `list` (8 bytes each, in
  * ascending i) and returns how many: the byte offset of W's row i and the input, so that the
- * products take both with one load each, no multiply. Four at a time as in nonzeros (writes up to
- * 4 pairs past the count).
+ * products take both with one load each, no multiply. Four floats at a time, compared, their
+ * mask's lanes moved to the front by one shuffle and stored whole (no branch per element; writes
+ * up to 4 pairs past the count).
  */
 @inline function nonzero_pairs(xp: usize, n: i32, ws: usize, list: usize): i32 {
   const zero = f32x4.splat(0);
@@ -438,7 +415,7 @@ export function linear_backward_weight(dY: usize, X: usize, dWt: usize, B: i32, 
 
 /**
  * Writes the p in [0, n) with x[2p] != 0 or x[2p + 1] != 0 to `list` in ascending order and
- * returns how many: four pairs at a time, as in nonzeros (writes up to 3 ints past the count).
+ * returns how many: four pairs at a time, as in nonzero_pairs (writes up to 3 ints past the count).
  */
 @inline function nonzero_pairs_of(xp: usize, n: i32, list: usize): i32 {
   const zero = f32x4.splat(0);
