@@ -18,14 +18,16 @@ const SPIN_MS = 2;
 
 // The control block is new with each pool, so generation 0 is "no job yet". Reading GEN
 // here instead would miss a job posted while this thread was still starting.
+// A wake-up is not a new job: the main thread bumps GEN and then notifies, and when it is
+// pushed off its core between the two, this thread may run the job, go to sleep on the new
+// generation and only then receive that notify. So the loop checks GEN again after every
+// wake-up (running a job twice would apply an optimizer step twice, and count in DONE as
+// another thread's part, letting the main thread go on while that part is still being written).
 let gen = 0;
 for (;;) {
   const until = performance.now() + SPIN_MS;
   for (let k = 0; Atomics.load(ctrl, GEN) === gen; k++) {
-    if ((k & 255) === 255 && performance.now() > until) {
-      Atomics.wait(ctrl, GEN, gen);
-      break;
-    }
+    if ((k & 255) === 255 && performance.now() > until) Atomics.wait(ctrl, GEN, gen);
   }
   gen = Atomics.load(ctrl, GEN);
   if (ctrl[OP] === OP_EXIT) break;
