@@ -7,10 +7,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../src/io/safetensors';
+import { tempDir } from '../helpers/tmp';
 
 const BIN = path.resolve(__dirname, '../../bin/nn');
 // enough epochs and data that a signal after the second epoch lands before the end
@@ -53,7 +53,7 @@ function interrupt(args: string[], sig: NodeJS.Signals, after: number): Promise<
 const tensors = (file: string) => decodeSafetensors(fs.readFileSync(file), file).tensors;
 
 beforeAll(() => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-resume-'));
+  work = tempDir('nn-resume-');
   fs.writeFileSync(path.join(work, 'r.yaml'), CONFIG);
 });
 

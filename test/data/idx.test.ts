@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { parseIdx, readIdxFile } from '../../src/data/idx';
 import { UserError } from '../../src/util/errors';
 import { Rng } from '../../src/util/rng';
 import { idx } from '../helpers/idx';
+import { tempDir } from '../helpers/tmp';
 
 describe('parseIdx', () => {
   it('reads dims and data of an image file', () => {
@@ -52,7 +52,7 @@ describe('parseIdx', () => {
 });
 
 describe('readIdxFile', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-idx-'));
+  const dir = tempDir('nn-idx-');
   it('reads plain and gzipped files alike', () => {
     const raw = idx([4], [0, 1, 2, 9]);
     fs.writeFileSync(path.join(dir, 'a'), raw);

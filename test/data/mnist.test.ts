@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/data/mnist';
 import { idx } from '../helpers/idx';
+import { tempDir } from '../helpers/tmp';
 
 /** A tiny MNIST-format dataset folder: n images of 2x2 with the given labels. */
 function tinyDataset(dir: string, trainLabels: number[], testLabels: number[], gz = false) {
@@ -29,7 +29,7 @@ describe('loadDataset', () => {
 
   it('loads any folder of MNIST-format files, gzipped or not, and pools them', () => {
     for (const gz of [false, true]) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-ds-'));
+      const dir = tempDir('nn-ds-');
       tinyDataset(dir, [1, 2, 3], [4, 5], gz);
       const ds = loadDataset(dir);
       expect(ds.n).toBe(5);
@@ -41,7 +41,7 @@ describe('loadDataset', () => {
 
   it('answers a missing folder, a missing file, mismatched counts and bad labels with one line', () => {
     expect(() => loadDataset('/no/such/folder')).toThrow(/data\.dir: folder \/no\/such\/folder does not exist/);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-ds-'));
+    const dir = tempDir('nn-ds-');
     expect(() => loadDataset(dir)).toThrow(/no train-images-idx3-ubyte/);
     tinyDataset(dir, [1, 2, 3], [4, 5]);
     fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), idx([2], [1, 2]));

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load';
@@ -8,8 +7,9 @@ import { decodeSafetensors, encodeSafetensors, readSafetensorsFile } from '../..
 import { Model } from '../../src/nn/model';
 import { UserError } from '../../src/util/errors';
 import { randomArray } from '../helpers/gradcheck';
+import { tempDir } from '../helpers/tmp';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-model-'));
+const dir = tempDir('nn-model-');
 const cfg = resolveConfig(
   { model: { layers: [{ type: 'dense', units: 5, activation: 'leaky_relu', alpha: 0.1 }, { type: 'dropout', rate: 0.3 }, { type: 'dense', units: 10, activation: 'softmax' }] } },
   'test',

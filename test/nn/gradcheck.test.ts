@@ -3,7 +3,6 @@
  * |a - n| <= 2e-4 + 2e-2 max(|a|, |n|), central differences with h = 1e-3).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useBackend, type BackendName } from '../../src/kernels';
@@ -20,6 +19,7 @@ import { addPenalties } from '../../src/train/penalties';
 import { Rng, Rng4 } from '../../src/util/rng';
 import { checkGradient, randomArray, sampleIndices } from '../helpers/gradcheck';
 import { resolveConfig } from '../../src/config/load';
+import { tempDir } from '../helpers/tmp';
 
 const B = 5;
 
@@ -317,7 +317,7 @@ describe('BatchNorm', () => {
     Array.from(m.forward(x.subarray(0, 12), 1, false)).forEach((v, i) => expect(v).toBeCloseTo(before[i], 6));
     expect(m.params.trainable).toBe(m.params.data.length - 16); // the running statistics are last, untrained
     // saved and loaded with the model: the same outputs, the statistics under PyTorch's names
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nn-bn-')), 'bn.safetensors');
+    const file = path.join(tempDir('nn-bn-'), 'bn.safetensors');
     saveModel(file, m, { mode: 'scale', mean: 0, std: 1 }, 3, 4);
     const back = loadModel(file);
     expect(Array.from(back.model.params.get('layers.1.running_mean').data)).toEqual(Array.from(bn.data));
@@ -353,7 +353,7 @@ describe('Residual blocks', () => {
 
   it('are saved and loaded with the model', () => {
     const m = new Model(cfgOf([{ type: 'dense', units: 8, activation: 'relu' }, block(8), { type: 'dense', units: 10, activation: 'softmax' }]), 12, 5);
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nn-res-')), 'res.safetensors');
+    const file = path.join(tempDir('nn-res-'), 'res.safetensors');
     saveModel(file, m, { mode: 'scale', mean: 0, std: 1 }, 3, 4);
     const x = randomArray(3 * 12, 64, 1);
     expect(Array.from(loadModel(file).model.forward(x, 3, false))).toEqual(Array.from(m.forward(x, 3, false)));

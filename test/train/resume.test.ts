@@ -5,13 +5,13 @@
  * reduce-on-plateau.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load';
 import { loadCheckpoint, saveCheckpoint, type Provenance } from '../../src/io/checkpoint';
 import { prepareData, runTraining } from '../../src/train/pipeline';
 import type { Trainer } from '../../src/train/trainer';
+import { tempDir } from '../helpers/tmp';
 
 const raw = {
   data: { subset: 0.03, augment: { shift: 1, rotate: 5 } },
@@ -27,7 +27,7 @@ describe('checkpoint and resume', () => {
     const data = prepareData(cfg);
     const straight = await runTraining(cfg, data, []);
 
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nn-ckpt-')), 'checkpoint.safetensors');
+    const file = path.join(tempDir('nn-ckpt-'), 'checkpoint.safetensors');
     let trainer: Trainer | null = null;
     const first = await runTraining(cfg, data, [], {
       started: (t) => (trainer = t),
