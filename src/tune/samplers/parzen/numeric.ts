@@ -37,6 +37,7 @@ export class NumericParzen {
   readonly weights: Float64Array; // (n + 1) their weights, summing to 1
   private readonly logMassIn: Float64Array; // (n + 1) log of each kernel's mass inside [lo, hi]
   private readonly cumulative: Float64Array; // (n + 1) running sums of the weights, to pick a kernel
+  private readonly terms: Float64Array; // (n + 1) logPdf's per-kernel terms (kept: it is called for every candidate)
 
   /**
    * `points`: the observations on the line, oldest trial first; `step`: the
@@ -51,6 +52,7 @@ export class NumericParzen {
     const m = mus.length;
     this.logMassIn = new Float64Array(m);
     this.cumulative = new Float64Array(m);
+    this.terms = new Float64Array(m);
     let sum = 0;
     for (let i = 0; i < m; i++) {
       this.logMassIn[i] = logGaussMass((lo - mus[i]) / sigmas[i], (hi - mus[i]) / sigmas[i]);
@@ -66,9 +68,8 @@ export class NumericParzen {
    * [lo, hi]. A log-sum-exp over the kernels.
    */
   logPdf(x: number): number {
-    const { mus, sigmas, weights, logMassIn, lo, hi, step } = this;
+    const { mus, sigmas, weights, logMassIn, lo, hi, step, terms } = this;
     if (!(x >= lo && x <= hi)) return -Infinity;
-    const terms = new Float64Array(mus.length);
     let max = -Infinity;
     for (let i = 0; i < mus.length; i++) {
       let t: number;
