@@ -3,13 +3,13 @@
  * temp folder (so runs/ lands there), with a tiny config that trains in about
  * a second: 784-32-10 with dropout, 5% of each split, 2 epochs.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { paint } from '../../src/cli/color';
 import { confusedPairs } from '../../src/cli/format';
+import { tempDir } from '../helpers/tmp';
 
 const REPO = path.resolve(__dirname, '../..');
 const BIN = path.join(REPO, 'bin/nn');
@@ -122,15 +122,12 @@ beforeAll(() => {
   // Build src/ into dist/ so the program under test is the current source.
   const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: REPO, encoding: 'utf8' });
   if (tsc.status !== 0) throw new Error(`tsc -p . failed:\n${tsc.stdout}${tsc.stderr}`);
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-cli-test-'));
-  empty = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-cli-empty-'));
+  work = tempDir('nn-cli-test-');
+  empty = tempDir('nn-cli-empty-');
   fs.writeFileSync(inWork('tiny.yaml'), TINY_YAML);
   first = nn(['train', '--config', 'tiny.yaml']);
 }, 120_000);
 
-afterAll(() => {
-  for (const d of [work, empty]) if (d) fs.rmSync(d, { recursive: true, force: true });
-});
 
 describe('nn train', () => {
   it('exits 0 and prints one line per epoch, the stop reason and the test accuracy', () => {

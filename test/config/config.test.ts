@@ -3,22 +3,19 @@
  * overrides, and the quality of every error message (one line, names the file
  * and the key, says what was expected and what was found).
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { applyOverrides, loadConfig, readRawConfig, resolveConfig, suggest } from '../../src/config/load';
 import { UserError } from '../../src/util/errors';
+import { tempDir } from '../helpers/tmp';
 
 const REPO = path.resolve(__dirname, '../..');
 const FILE = 'conf/tiny.yaml'; // the label resolveConfig puts in front of its messages
 
 let tmp: string;
 beforeAll(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-config-test-'));
-});
-afterAll(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
+  tmp = tempDir('nn-config-test-');
 });
 
 /** Writes `text` to a fresh file in the temp folder and returns its path. */

@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   MAX_INPUT_PIXELS,
   borderMedian,
@@ -17,16 +16,14 @@ import {
   type GrayImage,
 } from '../../src/io/image';
 import { UserError } from '../../src/util/errors';
+import { tempDir } from '../helpers/tmp';
 
 // ---------------------------------------------------------------------------
 // helpers
 
 let dir: string;
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-image-test-'));
-});
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
+  dir = tempDir('nn-image-test-');
 });
 const tmp = (name: string): string => path.join(dir, name);
 

@@ -2,12 +2,12 @@
  * The tune file: every mistake is one line naming the file, the key and what was
  * expected, found before anything runs; a good file resolves to the search it means.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadTuneFile } from '../../src/tune/file';
 import { UserError } from '../../src/util/errors';
+import { tempDir } from '../helpers/tmp';
 
 const BASE = `seed: 7
 model:
@@ -26,10 +26,9 @@ const GOOD_SPACE = `space:
 
 let dir: string;
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-tunefile-'));
+  dir = tempDir('nn-tunefile-');
   fs.writeFileSync(path.join(dir, 'base.yaml'), BASE);
 });
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function write(text: string, name = 't.yaml'): string {
   const f = path.join(dir, name);

@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { freshDatabase, pgSkipReason } from '../helpers/postgres';
+import { tempDir } from '../helpers/tmp';
 
 const BIN = path.resolve(__dirname, '../../bin/nn');
 const env = { ...process.env, CI: 'true', NO_COLOR: '1' };
@@ -20,7 +20,7 @@ describe.skipIf(Boolean(skip))(`nn tune on PostgreSQL${skip ? ` (skipped: ${skip
   let db: { url: string; drop: () => Promise<void> };
   beforeAll(async () => {
     db = await freshDatabase();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-tune-pg-'));
+    work = tempDir('nn-tune-pg-');
     fs.writeFileSync(
       path.join(work, 'base.yaml'),
       `data: { subset: 0.05 }\nmodel:\n  layers:\n    - { type: dense, units: 32, activation: relu }\n    - { type: dense, units: 10, activation: softmax }\ntraining: { epochs: 3 }\n`,
@@ -32,7 +32,6 @@ describe.skipIf(Boolean(skip))(`nn tune on PostgreSQL${skip ? ` (skipped: ${skip
   });
   afterAll(async () => {
     await db?.drop();
-    fs.rmSync(work, { recursive: true, force: true });
   });
 
   it('two processes share the study: exactly its trials, none claimed twice; one killed halfway, the other finishes', async () => {

@@ -12,6 +12,7 @@ import type { StudyDefinition } from '../../src/tune/file';
 import { openDb } from '../../src/tune/storage';
 import { StudyStore, type Worker } from '../../src/tune/storage/store';
 import { freshDatabase, pgSkipReason } from '../helpers/postgres';
+import { tempDir } from '../helpers/tmp';
 
 const definition = {
   base: { seed: 1, model: { layers: [{ type: 'dense', units: 10, activation: 'softmax' }] } },
@@ -117,10 +118,9 @@ function suite(kind: string, location: () => Promise<{ storage: string | null; d
 describe('embedded study database (SQLite)', () => {
   let dir: string;
   suite('sqlite', async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-store-'));
+    dir = tempDir('nn-store-');
     return { storage: null, dir };
   });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 });
 
 const skip = pgSkipReason();

@@ -4,13 +4,13 @@
  * trial, params independent of the number of workers, and a study that survives
  * kill -9 of a trial, kill -9 of itself, and Ctrl-C.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadTuneFile } from '../../src/tune/file';
 import { RandomSampler } from '../../src/tune/samplers/random';
+import { tempDir } from '../helpers/tmp';
 
 const BIN = path.resolve(__dirname, '../../bin/nn');
 const SLOW = 120_000;
@@ -38,11 +38,10 @@ space:
 
 let work: string;
 beforeAll(() => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-tune-'));
+  work = tempDir('nn-tune-');
   fs.writeFileSync(path.join(work, 'base.yaml'), BASE);
   fs.writeFileSync(path.join(work, 'tune.yaml'), TUNE);
 });
-afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 function nn(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: work, env, encoding: 'utf8', timeout: SLOW });
