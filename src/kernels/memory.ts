@@ -4,8 +4,11 @@
  * allocator. The WebAssembly kernels then work on them in place (a pointer is
  * just the view's byteOffset), nothing is copied per step, and worker threads
  * see the same bytes. Shared memory also never detaches its buffer when it
- * grows, so earlier views stay valid.
+ * grows, so earlier views stay valid. It asks for huge pages (hugepages.ts)
+ * and grows 2 MiB at a time, so that what it holds fills whole huge pages.
  */
+import { adviseHugePages, HUGE_PAGE_BYTES } from './hugepages';
+
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB of address space, reserved lazily
 /** The most the shared memory can ever hold: every hot buffer of a run must fit in it. */
@@ -15,6 +18,9 @@ export const RESERVED_BYTES = 1 << 20;
 const ALIGN = 64; // a cache line
 
 export const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
+/** Whether the memory asked for huge pages, and if not, why (shown by the bench). */
+export const hugePages = adviseHugePages(memory, MEMORY_LIMIT_BYTES);
+const GROW_PAGES = HUGE_PAGE_BYTES / PAGE;
 let top = RESERVED_BYTES;
 // The buffers this memory has exposed: views over any of them are ours.
 const ours = new WeakSet<ArrayBufferLike>([memory.buffer]);
@@ -24,7 +30,8 @@ function reserve(bytes: number): number {
   const end = at + bytes;
   const have = memory.buffer.byteLength;
   if (end > have) {
-    memory.grow(Math.ceil((end - have) / PAGE));
+    const need = Math.ceil((end - have) / PAGE);
+    memory.grow(Math.max(need, Math.min(MAX_PAGES - have / PAGE, GROW_PAGES * Math.ceil(need / GROW_PAGES))));
     ours.add(memory.buffer);
   }
   top = end;

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "hugepages",
+      "sources": ["hugepages.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}
