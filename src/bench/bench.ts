@@ -19,6 +19,7 @@ import { Command, Option } from 'commander';
 import { resolveConfig } from '../config/load';
 import { BACKEND_NAMES, configureKernels, kernels, type BackendName } from '../kernels';
 import { threadCount } from '../kernels/threads';
+import { describeHugePages } from '../kernels/hugepages';
 import { bytesInUse, hugePages } from '../kernels/memory';
 import { prepareData, runTraining } from '../train/pipeline';
 
@@ -82,7 +83,7 @@ async function runOurs(epochs: number, wide: boolean): Promise<RunResult> {
     gflops: +((flopsPerSample([784, ...hidden, 10]) * n) / med / 1e9).toFixed(1),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     testAccuracy: +out.test!.accuracy.toFixed(4),
-    detail: { backend: kernels.name, threads: threadCount(), arenaMb: Math.round(bytesInUse() / 2 ** 20), hugePages: hugePages.applied ? 'yes' : `no: ${hugePages.reason}`, valAccuracy: +out.val!.accuracy.toFixed(4) },
+    detail: { backend: kernels.name, threads: threadCount(), arenaMb: Math.round(bytesInUse() / 2 ** 20), hugePages: describeHugePages(hugePages), valAccuracy: +out.val!.accuracy.toFixed(4) },
   };
 }
 

@@ -25,6 +25,11 @@ export interface HugePages {
   length?: number;
 }
 
+/** One word for provenance and the bench: `yes`, or `no: <why>`. */
+export function describeHugePages(h: HugePages): string {
+  return h.applied ? 'yes' : `no: ${h.reason}`;
+}
+
 interface Addon {
   advise(view: ArrayBufferView, bytes: number): { start: number; length: number };
 }

@@ -13,6 +13,7 @@ import type { Config } from '../config/schema';
 import { CHECKPOINT_FILE, loadCheckpoint, provenanceDiff, saveCheckpoint, sha256, type Provenance } from '../io/checkpoint';
 import { writeFileAtomic } from '../io/atomic';
 import { kernels } from '../kernels';
+import { describeHugePages } from '../kernels/hugepages';
 import { hugePages } from '../kernels/memory';
 import { threadCount } from '../kernels/threads';
 import { writeMetrics } from '../io/metrics';
@@ -159,7 +160,7 @@ export async function trainRun(req: RunRequest): Promise<RunResult> {
 }
 
 function environment(): Record<string, string> {
-  return { node: process.version, platform: `${process.platform}-${process.arch}`, nn: require('../../package.json').version, backend: kernels.name, threads: String(threadCount()), hugePages: hugePages.applied ? 'yes' : `no: ${hugePages.reason}` };
+  return { node: process.version, platform: `${process.platform}-${process.arch}`, nn: require('../../package.json').version, backend: kernels.name, threads: String(threadCount()), hugePages: describeHugePages(hugePages) };
 }
 
 /** The folder of a run to resume: it must exist and hold the run's config. */

@@ -128,7 +128,6 @@ beforeAll(() => {
   first = nn(['train', '--config', 'tiny.yaml']);
 }, 120_000);
 
-
 describe('nn train', () => {
   it('exits 0 and prints one line per epoch, the stop reason and the test accuracy', () => {
     ok(first);

@@ -5,9 +5,7 @@
  * worker is gone is handed over; only the worker that owns a trial records its end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import type { StudyDefinition } from '../../src/tune/file';
 import { openDb } from '../../src/tune/storage';
 import { StudyStore, type Worker } from '../../src/tune/storage/store';
