@@ -5,7 +5,7 @@
  * while the tests run, and what every pair of trials of nn tune is.
  */
 import { spawn } from 'node:child_process';
-import type { RunResult } from './bench';
+import type { RunResult } from './runs';
 
 export interface TogetherRow {
   pairing: string;
