@@ -8,6 +8,7 @@
  *   npm run bench [-- --epochs N] [--wide] [--vs numpy|numpy-avx512|torch|sklearn|tfjs]...
  *                 [--runs K] [--backend wasm|ts|naive] [--threads N] [--json]
  *   npm run bench -- --together [--epochs N]          two trainings at once (together.ts)
+ *   npm run bench -- --predict-folder                 nn predict on 1,000 PNGs (digit-folder.ts), images/s
  *   npm run bench -- --tune FILE [--timeout T] [--trials N] [--workers N] [--runs K] [--keep DIR]
  *                                                     nn tune against Optuna + PyTorch (tune.ts)
  */
@@ -26,6 +27,7 @@ import { prepareData, runTraining } from '../train/pipeline';
 const REPO = path.resolve(__dirname, '..', '..');
 const PEERS = process.env.NN_PEERS_DIR ?? path.resolve(REPO, '..', 'shared', 'bench', 'peers');
 const PYTHON = '/usr/bin/python3';
+const NN = path.join(REPO, 'bin', 'nn');
 
 export interface RunResult {
   tool: string;
@@ -171,27 +173,61 @@ function runOursChild(epochs: number, wide: boolean, backend: string | undefined
   return JSON.parse(line.slice(7));
 }
 
+/** A model for the predict timings: W trained for one epoch on 5% of the data, in dir/run. */
+function trainPredictModel(dir: string): string {
+  const cfg = path.join(dir, 'tiny.json');
+  fs.writeFileSync(cfg, JSON.stringify({ data: { subset: 0.05 }, model: { layers: W_LAYERS([128, 64]) }, training: { epochs: 1 } }));
+  const train = spawnSync(process.execPath, [NN, 'train', '--config', cfg, '--out', path.join(dir, 'run'), '--no-charts'], { cwd: dir, encoding: 'utf8' });
+  if (train.status !== 0) throw new Error(`training the predict model failed: ${train.stderr.trim()}`);
+  return path.join(dir, 'run');
+}
+
+
+/** Wall seconds of each of `runs` runs of `nn predict ...args` in dir, start to exit. */
+function timePredict(dir: string, args: string[], runs: number): number[] {
+  const times: number[] = [];
+  for (let k = 0; k < runs; k++) {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [NN, 'predict', ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
+    times.push((performance.now() - t) / 1000);
+    if (r.status !== 0) throw new Error(`nn predict failed: ${r.stderr.trim()}`);
+  }
+  return times;
+}
+
 /**
  * Wall time of `nn predict` on one sample image, start to exit (median of 7), with a
  * model trained for one epoch on 5% of the data in a temporary folder.
  */
 function predictStartup(): { medianSeconds: number; runs: number[] } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-bench-predict-'));
-  const cfg = path.join(dir, 'tiny.json');
-  fs.writeFileSync(cfg, JSON.stringify({ data: { subset: 0.05 }, model: { layers: W_LAYERS([128, 64]) }, training: { epochs: 1 } }));
-  const bin = path.join(REPO, 'bin', 'nn');
-  const train = spawnSync(process.execPath, [bin, 'train', '--config', cfg, '--out', path.join(dir, 'run')], { cwd: dir, encoding: 'utf8' });
-  if (train.status !== 0) throw new Error(`training the predict model failed: ${train.stderr.trim()}`);
-  const image = path.join(REPO, 'data', 'samples', 'digit-7.png');
-  const runs: number[] = [];
-  for (let k = 0; k < 7; k++) {
-    const t = performance.now();
-    const r = spawnSync(process.execPath, [bin, 'predict', image, '--model', path.join(dir, 'run')], { cwd: dir, encoding: 'utf8' });
-    runs.push((performance.now() - t) / 1000);
-    if (r.status !== 0) throw new Error(`nn predict failed: ${r.stderr.trim()}`);
+  try {
+    const model = trainPredictModel(dir);
+    const runs = timePredict(dir, [path.join(REPO, 'data', 'samples', 'digit-7.png'), '--model', model], 7);
+    return { medianSeconds: +median(runs).toFixed(3), runs: runs.map((x) => +x.toFixed(3)) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  fs.rmSync(dir, { recursive: true, force: true });
-  return { medianSeconds: +median(runs).toFixed(3), runs: runs.map((x) => +x.toFixed(3)) };
+}
+
+export const FOLDER_IMAGES = 1000;
+
+/**
+ * `nn predict FOLDER` on 1,000 PNGs of MNIST test digits (digit-folder.ts), start to exit
+ * (median of 7), in images per second; the folder is made in a temporary folder and removed.
+ */
+async function predictFolder(): Promise<{ images: number; medianSeconds: number; imagesPerSecond: number; runs: number[] }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-bench-predict-folder-'));
+  try {
+    const model = trainPredictModel(dir);
+    const { writeDigitFolder } = require('./digit-folder') as typeof import('./digit-folder');
+    await writeDigitFolder(path.join(dir, 'digits'), FOLDER_IMAGES);
+    const runs = timePredict(dir, ['digits', '--model', model], 7);
+    const med = median(runs);
+    return { images: FOLDER_IMAGES, medianSeconds: +med.toFixed(3), imagesPerSecond: Math.round(FOLDER_IMAGES / med), runs: runs.map((x) => +x.toFixed(3)) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -203,6 +239,7 @@ async function main(): Promise<void> {
     .addOption(new Option('--backend <name>', 'kernel backend').choices(BACKEND_NAMES as unknown as string[]))
     .option('--threads <n>', 'threads for the products (default: all cores)', (v) => Number(v))
     .option('--predict', 'also time nn predict on one image, start to exit')
+    .option('--predict-folder', 'only time nn predict on a folder of 1,000 PNGs of MNIST test digits, start to exit, in images/s')
     .option('--json', 'print the results as JSON')
     .option('--together', 'two trainings of W at once (1+1, 2+2, 1+2 threads), each against a lone one-thread run')
     .option('--tune <file>', 'run this tune file with nn tune and with the Optuna + PyTorch peer, one after the other')
@@ -211,13 +248,19 @@ async function main(): Promise<void> {
     .option('--workers <n>', 'with --tune: trials at once', (v) => Number(v))
     .option('--keep <dir>', "with --tune: keep nn tune's study folders there (run1, run2, ...) to look at afterwards")
     .option('--child', 'internal: one run of ours, printed as RESULT {json}');
-  const o = program.parse(process.argv).opts<{ epochs: number; wide?: boolean; vs?: string[]; runs: number; backend?: string; threads?: number; predict?: boolean; json?: boolean; child?: boolean; together?: boolean; tune?: string; timeout?: string; trials?: number; workers?: number; keep?: string }>();
+  const o = program.parse(process.argv).opts<{ epochs: number; wide?: boolean; vs?: string[]; runs: number; backend?: string; threads?: number; predict?: boolean; predictFolder?: boolean; json?: boolean; child?: boolean; together?: boolean; tune?: string; timeout?: string; trials?: number; workers?: number; keep?: string }>();
   if (o.child) {
     configureKernels({ backend: o.backend as BackendName | undefined, threads: o.threads });
     process.stdout.write(`RESULT ${JSON.stringify(await runOurs(o.epochs, Boolean(o.wide)))}\n`);
     return;
   }
   const say = (s: string) => (o.json ? process.stderr : process.stdout).write(s + '\n');
+  if (o.predictFolder) {
+    const r = await predictFolder();
+    if (o.json) process.stdout.write(JSON.stringify({ predictFolder: r }, null, 2) + '\n');
+    else say(`nn predict on a folder of ${r.images} PNGs, start to exit: ${r.medianSeconds.toFixed(3)} s, ${r.imagesPerSecond} images/s (median of 7: ${r.runs.join(', ')})`);
+    return;
+  }
   if (o.together) {
     const { together } = require('./together') as typeof import('./together');
     const r = await together(__filename, o.epochs, say);
