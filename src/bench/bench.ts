@@ -8,6 +8,7 @@
  *   npm run bench [-- --epochs N] [--wide | --workload NAME] [--vs numpy|numpy-avx512|torch|sklearn|tfjs]...
  *                 [--runs K] [--backend wasm|ts|naive] [--threads N] [--json]
  *   npm run bench -- --targets [--runs K] [--json]   every figure of the speed targets in one session (targets.ts)
+ *   npm run bench -- --predict-folder                 nn predict on 1,000 PNGs (digit-folder.ts), images/s
  *   npm run bench -- --together [--epochs N]          two trainings at once (together.ts)
  *   npm run bench -- --tune FILE [--timeout T] [--trials N] [--workers N] [--runs K] [--keep DIR]
  *                                                     nn tune against Optuna + PyTorch (tune.ts)
@@ -16,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { BACKEND_NAMES, configureKernels, type BackendName } from '../kernels';
-import { commit, machine, PEERS, PYTHON, REPO, mnistDir, peerSpec, predictStartup, runOurs, runOursChild, runPeer, type RunResult } from './runs';
+import { commit, machine, PEERS, PYTHON, REPO, mnistDir, peerSpec, predictFolder, predictStartup, runOurs, runOursChild, runPeer, type RunResult } from './runs';
 import { workload, WORKLOAD_NAMES, type WorkloadName } from './workloads';
 
 async function main(): Promise<void> {
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     .addOption(new Option('--backend <name>', 'kernel backend').choices(BACKEND_NAMES as unknown as string[]))
     .option('--threads <n>', 'threads for the products (default: all cores)', (v) => Number(v))
     .option('--predict', 'also time nn predict on one image, start to exit')
+    .option('--predict-folder', 'only time nn predict on a folder of 1,000 PNGs of MNIST test digits, start to exit, in images/s')
     .option('--json', 'print the results as JSON (with the machine and the commit), to keep and compare later')
     .option('--compare <file>', 'with --targets: show each figure beside the one in this earlier --targets --json output')
     .option('--together', 'two trainings of W at once (1+1, 2+2, 1+2 threads), each against a lone one-thread run')
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
     .option('--workers <n>', 'with --tune: trials at once', (v) => Number(v))
     .option('--keep <dir>', "with --tune: keep nn tune's study folders there (run1, run2, ...) to look at afterwards")
     .option('--child', 'internal: one run of ours, printed as RESULT {json}');
-  const o = program.parse(process.argv).opts<{ epochs: number; workload: WorkloadName; wide?: boolean; targets?: boolean; compare?: string; vs?: string[]; runs: number; backend?: string; threads?: number; predict?: boolean; json?: boolean; child?: boolean; together?: boolean; tune?: string; timeout?: string; trials?: number; workers?: number; keep?: string }>();
+  const o = program.parse(process.argv).opts<{ epochs: number; workload: WorkloadName; wide?: boolean; targets?: boolean; compare?: string; vs?: string[]; runs: number; backend?: string; threads?: number; predict?: boolean; predictFolder?: boolean; json?: boolean; child?: boolean; together?: boolean; tune?: string; timeout?: string; trials?: number; workers?: number; keep?: string }>();
   const name: WorkloadName = o.wide ? 'wide' : o.workload;
   if (o.child) {
     configureKernels({ backend: o.backend as BackendName | undefined, threads: o.threads });
@@ -53,6 +55,12 @@ async function main(): Promise<void> {
     const report = await measureTargets({ runs: Math.max(o.runs, 2) }, say);
     if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else printTargets(report, say, before);
+    return;
+  }
+  if (o.predictFolder) {
+    const r = await predictFolder(1000);
+    if (o.json) process.stdout.write(JSON.stringify({ machine: machine(), commit: commit(), predictFolder: r }, null, 2) + '\n');
+    else say(`nn predict over a folder of ${r.images} PNGs, start to exit: ${r.medianSeconds.toFixed(3)} s, ${r.imagesPerSecond} images/s (median of 7: ${r.runs.join(', ')})`);
     return;
   }
   if (o.together) {

@@ -179,30 +179,18 @@ export function predictStartup(): { medianSeconds: number; runs: number[] } {
   }
 }
 
-/** `nn predict FOLDER` over n PNGs of MNIST test digits, start to exit: images per second of the best of 3. */
-export async function predictFolder(n: number): Promise<{ images: number; imagesPerSecond: number; runs: number[] }> {
+/** `nn predict FOLDER` over n PNGs of MNIST test digits (digit-folder.ts), start to exit, median of 7. */
+export async function predictFolder(n: number): Promise<{ images: number; medianSeconds: number; imagesPerSecond: number; runs: number[] }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-bench-predict-folder-'));
   try {
     const model = tinyModel(dir);
-    const folder = path.join(dir, 'digits');
-    await writeDigitPngs(folder, n);
-    const runs = Array.from({ length: 3 }, () => timePredict([folder, '--model', model], dir));
-    return { images: n, imagesPerSecond: Math.round(n / Math.min(...runs)), runs: runs.map((x) => +x.toFixed(3)) };
+    const { writeDigitFolder } = require('./digit-folder') as typeof import('./digit-folder');
+    await writeDigitFolder(path.join(dir, 'digits'), n);
+    const runs = Array.from({ length: 7 }, () => timePredict([path.join(dir, 'digits'), '--model', model], dir));
+    const med = median(runs);
+    return { images: n, medianSeconds: +med.toFixed(3), imagesPerSecond: Math.round(n / med), runs: runs.map((x) => +x.toFixed(3)) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** n PNGs of the official test set's first digits, 28x28 white on black as MNIST stores them. */
-async function writeDigitPngs(folder: string, n: number): Promise<void> {
-  const { loadDataset } = require('../data/mnist') as typeof import('../data/mnist');
-  const { writeGrayPng } = require('../io/image') as typeof import('../io/image');
-  const ds = loadDataset();
-  fs.mkdirSync(folder, { recursive: true });
-  const D = ds.rows * ds.cols;
-  for (let k = 0; k < n; k++) {
-    const at = ds.officialTrain + k;
-    await writeGrayPng(ds.images.subarray(at * D, (at + 1) * D), ds.cols, ds.rows, path.join(folder, `${String(k).padStart(5, '0')}-label${ds.labels[at]}.png`));
   }
 }
 

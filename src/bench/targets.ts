@@ -35,7 +35,7 @@ export interface TargetsReport {
   /** Every run of every job, as the bench's RunResult. */
   results: Record<string, RunResult[]>;
   predictStartup: { medianSeconds: number; runs: number[] };
-  predictFolder: { images: number; imagesPerSecond: number; runs: number[] };
+  predictFolder: { images: number; medianSeconds: number; imagesPerSecond: number; runs: number[] };
 }
 
 const EPOCHS = 8; // median of epochs 2-8, as the bench's default
@@ -98,7 +98,7 @@ export async function measureTargets(opts: { runs: number }, say: (s: string) =>
     ratio('W with ELU / W with ReLU (nn)', 'elu', 'w', 1.2),
     ratio('configs/best.yaml epoch, augmented / not', 'best', 'bestNoAug', 1.05),
     { what: 'nn predict, one image, start to exit', value: startup.medianSeconds, unit: 's', target: 0.3, better: 'lower', met: startup.medianSeconds <= 0.3, from: `median of 7: ${startup.runs.join(', ')} s` },
-    { what: 'nn predict over a folder of 1,000 PNGs', value: folder.imagesPerSecond, unit: 'images/s', target: 2000, better: 'higher', met: folder.imagesPerSecond >= 2000, from: `best of ${folder.runs.length}: ${folder.runs.join(', ')} s start to exit` },
+    { what: 'nn predict over a folder of 1,000 PNGs', value: folder.imagesPerSecond, unit: 'images/s', target: 2000, better: 'higher', met: folder.imagesPerSecond >= 2000, from: `median of ${folder.runs.length}: ${folder.runs.join(', ')} s start to exit` },
   ];
   return { machine: machine(), commit: commit(), runs: opts.runs, rows, results, predictStartup: startup, predictFolder: folder };
 }

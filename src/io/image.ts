@@ -4,12 +4,14 @@
  * built with: ink bright on black, digit fitted into 20x20 with its aspect
  * ratio kept, then shifted so its centre of mass sits at the centre of 28x28.
  *
- * sharp does the decoding and the antialiased resize; everything else is small
- * pure functions over 8-bit grey buffers so it can be tested without images.
+ * Plain grey PNGs are decoded here (png.ts), everything else by sharp; the
+ * antialiased resize is ours (resize.ts); everything else is small pure
+ * functions over 8-bit grey buffers so it can be tested without images.
  */
 import * as fs from 'node:fs';
-import sharp from 'sharp';
 import { UserError } from '../util/errors';
+import { decodeGrayPng, encodeGrayPng } from './png';
+import { fitInside } from './resize';
 
 export interface DigitImage {
   /** 784 bytes, row-major 28x28, MNIST polarity: background 0, ink up to 255. */
@@ -219,34 +221,33 @@ export function sniffFormat(head: Uint8Array): Sniffed {
   return { kind: 'other', format: null };
 }
 
-/** Existence, type, size and format checks, each with its own one-line message. */
-function checkInputFile(path: string): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(path);
-  } catch (err) {
-    throw new UserError(fsErrorMessage(path, err));
-  }
-  if (stat.isDirectory()) throw new UserError(`${path}: is a directory (expected a PNG or JPEG file)`);
-  if (stat.size === 0) throw new UserError(`${path}: file is empty (expected PNG or JPEG)`);
-
-  const head = new Uint8Array(16);
+/**
+ * The whole file, after existence, type, size and format checks, each with its
+ * own one-line message. One open per image: over a folder of thousands, every
+ * system call counts.
+ */
+function readInputFile(path: string): Buffer {
   let fd: number | undefined;
   try {
     fd = fs.openSync(path, 'r');
+    const stat = fs.fstatSync(fd);
+    if (stat.isDirectory()) throw new UserError(`${path}: is a directory (expected a PNG or JPEG file)`);
+    if (stat.size === 0) throw new UserError(`${path}: file is empty (expected PNG or JPEG)`);
+    const head = new Uint8Array(16);
     fs.readSync(fd, head, 0, head.length, 0);
+    const sniffed = sniffFormat(head);
+    if (sniffed.kind === 'other') {
+      throw new UserError(
+        sniffed.format
+          ? `${path}: ${sniffed.format} images are not supported (expected PNG or JPEG)`
+          : `${path}: not an image (expected PNG or JPEG)`,
+      );
+    }
+    return fs.readFileSync(fd);
   } catch (err) {
-    throw new UserError(fsErrorMessage(path, err));
+    throw err instanceof UserError ? err : new UserError(fsErrorMessage(path, err));
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
-  }
-  const sniffed = sniffFormat(head);
-  if (sniffed.kind === 'other') {
-    throw new UserError(
-      sniffed.format
-        ? `${path}: ${sniffed.format} images are not supported (expected PNG or JPEG)`
-        : `${path}: not an image (expected PNG or JPEG)`,
-    );
   }
 }
 
@@ -281,15 +282,23 @@ function decodeError(path: string, err: unknown): UserError {
   return new UserError(`${path}: image data is corrupt or truncated (expected a valid PNG or JPEG): ${msg}`);
 }
 
-/** Decoded, oriented, alpha composited over white paper, 8-bit grey. */
-async function readGray(path: string): Promise<GrayImage> {
+// sharp (and libvips behind it) loads only for an image decodeGrayPng leaves to it: 60-90 ms of start-up
+let sharpModule: typeof import('sharp') | undefined;
+function sharp(): typeof import('sharp') {
+  return (sharpModule ??= require('sharp') as typeof import('sharp'));
+}
+
+/** Decoded, oriented, alpha composited over white paper, 8-bit grey: ourselves for plain grey PNGs, else by sharp. */
+async function decodeGray(path: string, bytes: Buffer): Promise<GrayImage> {
+  const own = decodeGrayPng(bytes, MAX_INPUT_PIXELS, ({ width, height }) => tooLarge(path, width, height));
+  if (own) return own;
   // The header only: no pixels are decoded, so the limit can be checked
   // against the real size and reported with it.
-  const meta = await sharp(path, { limitInputPixels: false }).metadata();
+  const meta = await sharp()(bytes, { limitInputPixels: false }).metadata();
   if (!meta.width || !meta.height) throw new UserError(`${path}: image has no size (expected PNG or JPEG)`);
   if (meta.width * meta.height > MAX_INPUT_PIXELS) throw tooLarge(path, meta.width, meta.height);
 
-  const { data, info } = await sharp(path, {
+  const { data, info } = await sharp()(bytes, {
     limitInputPixels: MAX_INPUT_PIXELS, // belt and braces: never decode more than that
     failOn: 'error', // refuse corrupt data, but not the harmless warnings (odd ICC chunks) common in exports
     autoOrient: true, // phone photos are stored sideways with an EXIF rotation
@@ -299,36 +308,29 @@ async function readGray(path: string): Promise<GrayImage> {
     .toColourspace('b-w')
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 1) throw new Error(`readGray: expected 1 channel, got ${info.channels}`);
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
-}
-
-/** Antialiased fit into size x size, aspect ratio kept (enlarging small crops, as MNIST did). */
-async function fitInto(img: GrayImage, size: number): Promise<GrayImage> {
-  const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 1 } })
-    .resize(size, size, { fit: 'inside', kernel: 'lanczos3' })
-    .toColourspace('b-w') // otherwise sharp hands single-channel raw input back as sRGB
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 1) throw new Error(`fitInto: expected 1 channel, got ${info.channels}`);
+  if (info.channels !== 1) throw new Error(`decodeGray: expected 1 channel, got ${info.channels}`);
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
 export async function loadDigit(path: string): Promise<DigitImage> {
-  checkInputFile(path);
+  const bytes = readInputFile(path);
   let gray: GrayImage;
   try {
-    gray = await readGray(path);
+    gray = await decodeGray(path, bytes);
   } catch (err) {
     throw decodeError(path, err);
   }
+  return digitFromGray(path, gray);
+}
 
+/** Steps 3-7 of the recipe on a decoded image; `path` names it in the message when there is no ink. */
+export function digitFromGray(path: string, gray: GrayImage): DigitImage {
   const inverted = detectInverted(gray);
   const ink = cropToInk(inverted ? invert(gray) : gray);
   if (!ink) {
     throw new UserError(`${path}: no ink found: the image is blank or uniform, so there is no digit to classify`);
   }
-  const fitted = stretchToFull(await fitInto(ink, FIT_SIZE));
+  const fitted = stretchToFull(fitInside(ink, FIT_SIZE));
   return { pixels: centerByMass(fitted, DIGIT_SIZE), inverted };
 }
 
@@ -343,10 +345,7 @@ export async function writeGrayPng(pixels: Uint8Array, width: number, height: nu
   if (pixels.length !== width * height) {
     throw new Error(`writeGrayPng: ${pixels.length} bytes do not make a ${width}x${height} image`);
   }
-  const png = await sharp(pixels, { raw: { width, height, channels: 1 } })
-    .toColourspace('b-w')
-    .png()
-    .toBuffer();
+  const png = encodeGrayPng(pixels, width, height);
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     fs.writeFileSync(tmp, png);

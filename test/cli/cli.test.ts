@@ -442,7 +442,7 @@ describe('nn predict', () => {
 
   it('a missing image: exit 2, one line naming it', () => {
     const line = oneLineError(nn(['predict', '--model', 'runs/tiny', 'nope.png']));
-    expect(line).toBe('error: nope.png: file not found');
+    expect(line).toBe('error: nope.png: file or folder not found');
   });
 
   it('a text file posing as an image: exit 2, one line naming it', () => {
@@ -651,7 +651,7 @@ describe('bad inputs through the program: one line, exit 2, nothing written', ()
 
   it('nn predict --save-input writes nothing when an image is bad', () => {
     const line = oneLineError(nn(['predict', '--model', 'runs/tiny', '--save-input', 'seen-bad', digit(3), 'nope.png']));
-    expect(line).toBe('error: nope.png: file not found');
+    expect(line).toBe('error: nope.png: file or folder not found');
     expect(fs.existsSync(inWork('seen-bad'))).toBe(false);
   });
 });
