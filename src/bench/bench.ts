@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   if (o.targets) {
     const { measureTargets, printTargets } = require('./targets') as typeof import('./targets');
     const before = o.compare ? readReport(o.compare) : undefined; // a bad file fails before minutes of measuring
-    const report = await measureTargets({ runs: Math.max(o.runs, 2) }, say);
+    const report = await measureTargets({ runs: Math.max(o.runs, 2), epochs: o.epochs }, say);
     if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else printTargets(report, say, before);
     return;

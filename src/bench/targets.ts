@@ -38,10 +38,9 @@ export interface TargetsReport {
   predictFolder: { images: number; medianSeconds: number; imagesPerSecond: number; runs: number[] };
 }
 
-const EPOCHS = 8; // median of epochs 2-8, as the bench's default
-const BIG_EPOCHS = 3; // the wide and best.yaml networks: median of epochs 2-3
-
-function jobs(): Job[] {
+function jobs(epochs: number): Job[] {
+  const EPOCHS = epochs; // W and its variants: median of epochs 2..N (8 by default, as the bench's)
+  const BIG_EPOCHS = Math.min(3, epochs); // the wide and best.yaml networks: median of epochs 2-3
   const ours = (key: string, name: WorkloadName, epochs: number, threads?: number): Job => ({
     key,
     label: `nn ${name}${threads ? `, ${threads} thread${threads > 1 ? 's' : ''}` : ''}`,
@@ -67,8 +66,8 @@ function jobs(): Job[] {
   ];
 }
 
-export async function measureTargets(opts: { runs: number }, say: (s: string) => void): Promise<TargetsReport> {
-  const list = jobs();
+export async function measureTargets(opts: { runs: number; epochs: number }, say: (s: string) => void): Promise<TargetsReport> {
+  const list = jobs(opts.epochs);
   const results: Record<string, RunResult[]> = {};
   for (let k = 0; k < opts.runs; k++) {
     for (const j of list) {
