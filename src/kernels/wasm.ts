@@ -6,7 +6,7 @@
  * TypeScript kernel instead.
  */
 import type { Kernels } from './index';
-import { OP_ADAM, OP_AUGMENT, OP_BACKWARD_INPUT, OP_BACKWARD_WEIGHT, OP_FORWARD, OP_FORWARD_HALVES, OP_GATHER, part } from './jobs';
+import { OP_ADAM, OP_BACKWARD_INPUT, OP_BACKWARD_WEIGHT, OP_FORWARD, OP_FORWARD_HALVES, OP_GATHER, part } from './jobs';
 import { augment as augmentTs } from './augment';
 import { allocF32, allocU8, inMemory, memory } from './memory';
 import { runJob } from './threads';
@@ -89,8 +89,9 @@ export function wasmKernels(w: KernelExports): Kernels {
       if (!all(images, idx, params, offset, divisor, out) || (fields && !inMemory(fields)) || side % 4 !== 0 || !byteAfter(images)) {
         return augmentTs(images, idx, start, B, side, params, fields, offset, divisor, out);
       }
-      const D = side * side;
-      runJob(w, OP_AUGMENT, [images.byteOffset, idx.byteOffset, start, B, side, params.byteOffset, fields ? fields.byteOffset : 0, offset.byteOffset, divisor.byteOffset, out.byteOffset], 64 * B * D, D);
+      // on this thread: split by pixels across the threads (each computes its own part; the
+      // results are the same) it measured no faster in training (0.27 ms a batch of 128 here)
+      w.augment(images.byteOffset, idx.byteOffset, start, B, side, params.byteOffset, fields ? fields.byteOffset : 0, offset.byteOffset, divisor.byteOffset, out.byteOffset, 0, side * side);
     },
     dropoutMask(state, x, mask, y, n, keep, scale) {
       if (!all(state, x, mask, y)) return ts.dropoutMask(state, x, mask, y, n, keep, scale);

@@ -169,7 +169,7 @@ describe.skipIf(!wasm)('the WebAssembly augment kernel against the TypeScript re
     expect(out.some((v) => v > 0 && v < 1)).toBe(true); // partly outside: the border pixels fade
   });
 
-  it('any split of the pixels (as threads would cut them) gives bit-identical batches', () => {
+  it('any split of the pixels (a range [j0, j1) a call could take) gives bit-identical batches', () => {
     const [, { offset, divisor }] = normalizations();
     const params = draws(B, 3, Math.PI / 6, 0.2, true);
     const whole = allocF32(B * D);

@@ -66,7 +66,7 @@ describe.each(normalizations)('backends and threads (%o)', (normalization) => {
   }, 60_000);
 });
 
-describe('backends and threads with augmented batches (the augment kernel split by pixels)', () => {
+describe('backends and threads with augmented batches (elastic fields, standardized)', () => {
   const augmented = { normalize: 'standardize', augment: { shift: 2, rotate: 10, scale: 0.1, elastic: { alpha: 34, sigma: 4 } } };
   it('1, 2 and 3 threads give bit-identical weights', async () => {
     const one = await train('wasm', 1, augmented);

@@ -7,7 +7,7 @@
 /**
  * out (B, D) = (transform_r(images[idx[start + r]]) - offset) / divisor for the pixels j in
  * [j0, j1) of each row (multiples of 4; side a multiple of 4, so 4 pixels never straddle two
- * image rows). params (B, 8) f64: dx, dy, angle, scale, field index (-1: none), symmetry;
+ * image rows; each pixel is computed alone, so any split gives the same batch). params (B, 8) f64: dx, dy, angle, scale, field index (-1: none), symmetry;
  * fields (FIELDS, 2, 2, D) f32, each field as made then transposed with its components swapped
  * (or 0: none). Output pixel (x, y) samples the image bilinearly at
  *   (sx, sy) = c + R(-angle) ((x, y) - c - (dx, dy)) / scale + field_s(x, y),
