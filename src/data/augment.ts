@@ -10,7 +10,12 @@
  * Smoothing a fresh field per image would cost more than the training step, so
  * FIELDS fields are made once per run and each image takes one of them under
  * one of its 8 symmetries (transposed, mirrored) with either sign: 64 x 16 variants.
+ * The draws are made here, in TypeScript, in a fixed order (a seed gives the same
+ * draws on every backend); the pixels are the augment kernel's work (kernels/augment.ts
+ * is its TypeScript form and the geometry's reference; wasm/augment.ts its SIMD form).
  */
+import { bankField, fieldFloats, PARAMS, symmetry, type Transform } from '../kernels/augment';
+import { allocF32 } from '../kernels/memory';
 import type { Normalizer } from './normalize';
 import { Rng } from '../util/rng';
 
@@ -21,31 +26,26 @@ export interface AugmentConfig {
   elastic: false | { alpha: number; sigma: number };
 }
 
-/** One image's draw: the parameters of its transform. */
-export interface Transform {
-  dx: number;
-  dy: number;
-  angle: number; // radians
-  scale: number;
-  field: Float32Array | null; // (2, side, side) displacements in pixels, or none
-}
+export type { Transform } from '../kernels/augment';
+export { transformImage } from '../kernels/augment';
 
 const FIELDS = 64;
 
 export class Augmenter {
   private readonly rng: Rng;
-  private readonly fields: Float32Array[] = [];
-  private readonly raw: Float32Array;
-  private readonly moved: Float32Array;
+  /** (FIELDS, 2, 2, D) the field bank as the kernels read it (kernels/augment.ts), or null without elastic distortions */
+  private readonly bank: Float32Array | null = null;
+  private params: Float64Array = new Float64Array(0); // (B, PARAMS) one batch's draws, in the shared memory
   private readonly variant: Float32Array;
 
   constructor(readonly cfg: AugmentConfig, seed: number, readonly side = 28) {
     this.rng = Rng.derive(seed, 'augment');
     const D = side * side;
-    this.raw = new Float32Array(D);
-    this.moved = new Float32Array(D);
     this.variant = new Float32Array(2 * D);
-    if (cfg.elastic) for (let k = 0; k < FIELDS; k++) this.fields.push(elasticField(this.rng, side, cfg.elastic.alpha, cfg.elastic.sigma));
+    if (cfg.elastic) {
+      this.bank = allocF32(FIELDS * fieldFloats(D));
+      for (let k = 0; k < FIELDS; k++) bankField(elasticField(this.rng, side, cfg.elastic.alpha, cfg.elastic.sigma), side, this.bank, k * fieldFloats(D));
+    }
   }
 
   /** The generator's state, for checkpoints (the field bank is remade from the seed). */
@@ -57,68 +57,42 @@ export class Augmenter {
     this.rng.setState(s);
   }
 
-  /** out's row r = normalize(transform(images[idx[start + r]])), a fresh random transform each. */
+  /**
+   * out's row r = normalize(transform(images[idx[start + r]])), a fresh random transform each:
+   * the draws here, in image order, the images in one kernel call (kernels/augment.ts).
+   */
   batch(images: Uint8Array, idx: Uint32Array, start: number, B: number, norm: Normalizer, out: Float32Array): void {
-    const D = this.side * this.side;
-    for (let r = 0; r < B; r++) {
-      const src = idx[start + r] * D;
-      for (let j = 0; j < D; j++) this.raw[j] = images[src + j];
-      transformImage(this.raw, this.draw(), this.side, this.moved);
-      norm.applyFloat(this.moved, out, r * D);
+    if (this.params.length < B * PARAMS) {
+      const f = allocF32(2 * B * PARAMS); // f64s: the allocator aligns to 64 bytes
+      this.params = new Float64Array(f.buffer, f.byteOffset, B * PARAMS);
     }
+    for (let r = 0; r < B; r++) this.drawInto(this.params, r * PARAMS);
+    norm.augment(images, idx, start, B, this.side, this.params, this.bank, out);
   }
 
   /** The next random transform (shared buffers: valid until the next draw). */
   draw(): Transform {
-    const { shift, rotate, scale } = this.cfg;
-    const u = () => 2 * this.rng.next() - 1; // uniform in [-1, 1)
-    const t: Transform = { dx: shift * u(), dy: shift * u(), angle: ((rotate * Math.PI) / 180) * u(), scale: 1 + scale * u(), field: null };
-    if (this.fields.length) {
-      const f = this.fields[this.rng.int(this.fields.length)];
-      symmetry(f, this.rng.int(16), this.side, this.variant);
+    const p = new Float64Array(PARAMS);
+    this.drawInto(p, 0);
+    const t: Transform = { dx: p[0], dy: p[1], angle: p[2], scale: p[3], field: null };
+    if (this.bank) {
+      symmetry(this.bank, p[4] * fieldFloats(this.side * this.side), p[5], this.side, this.variant);
       t.field = this.variant;
     }
     return t;
   }
-}
 
-/**
- * out (side x side) = src seen through t: output pixel (x, y) samples src at
- * c + R(-angle) ((x, y) - c - (dx, dy)) / scale + field(x, y), c the centre, bilinearly.
- */
-export function transformImage(src: Float32Array, t: Transform, side: number, out: Float32Array): void {
-  const c = (side - 1) / 2;
-  const cos = Math.cos(t.angle) / t.scale;
-  const sin = Math.sin(t.angle) / t.scale;
-  const D = side * side;
-  for (let y = 0; y < side; y++) {
-    for (let x = 0; x < side; x++) {
-      const ux = x - c - t.dx;
-      const uy = y - c - t.dy;
-      let sx = c + cos * ux + sin * uy;
-      let sy = c - sin * ux + cos * uy;
-      if (t.field) {
-        sx += t.field[y * side + x];
-        sy += t.field[D + y * side + x];
-      }
-      out[y * side + x] = bilinear(src, side, sx, sy);
-    }
+  /** One image's draws into p[at ..] (PARAMS slots): dx, dy, angle, scale, then the field and its symmetry, in that order. */
+  private drawInto(p: Float64Array, at: number): void {
+    const { shift, rotate, scale } = this.cfg;
+    const u = () => 2 * this.rng.next() - 1; // uniform in [-1, 1)
+    p[at] = shift * u();
+    p[at + 1] = shift * u();
+    p[at + 2] = ((rotate * Math.PI) / 180) * u();
+    p[at + 3] = 1 + scale * u();
+    p[at + 4] = this.bank ? this.rng.int(FIELDS) : -1;
+    p[at + 5] = this.bank ? this.rng.int(16) : 0;
   }
-}
-
-function bilinear(src: Float32Array, side: number, x: number, y: number): number {
-  if (!(x > -1 && y > -1 && x < side && y < side)) return 0; // all four neighbours outside (or NaN)
-  const x0 = Math.floor(x);
-  const y0 = Math.floor(y);
-  const fx = x - x0;
-  const fy = y - y0;
-  const inX0 = x0 >= 0, inX1 = x0 + 1 < side, inY0 = y0 >= 0, inY1 = y0 + 1 < side;
-  const p = y0 * side + x0;
-  const a = inY0 && inX0 ? src[p] : 0;
-  const b = inY0 && inX1 ? src[p + 1] : 0;
-  const c = inY1 && inX0 ? src[p + side] : 0;
-  const d = inY1 && inX1 ? src[p + side + 1] : 0;
-  return (1 - fy) * ((1 - fx) * a + fx * b) + fy * ((1 - fx) * c + fx * d);
 }
 
 /** alpha times uniform noise in [-1, 1] smoothed by a Gaussian of std sigma (separable, radius 3 sigma), both axes. */
@@ -148,24 +122,4 @@ export function elasticField(rng: Rng, side: number, alpha: number, sigma: numbe
       }
   }
   return f;
-}
-
-/** out = field f under symmetry s (0..15): bit 0 transposes, bits 1-2 mirror x and y, bit 3 negates. */
-function symmetry(f: Float32Array, s: number, side: number, out: Float32Array): void {
-  const D = side * side;
-  const transpose = s & 1, mx = s & 2, my = s & 4, sign = s & 8 ? -1 : 1;
-  for (let y = 0; y < side; y++) {
-    for (let x = 0; x < side; x++) {
-      const mxx = mx ? side - 1 - x : x;
-      const myy = my ? side - 1 - y : y;
-      const at = transpose ? mxx * side + myy : myy * side + mxx;
-      // a mirrored or transposed field moves along the mirrored or swapped axes
-      let ddx = transpose ? f[D + at] : f[at];
-      let ddy = transpose ? f[at] : f[D + at];
-      if (mx) ddx = -ddx;
-      if (my) ddy = -ddy;
-      out[y * side + x] = sign * ddx;
-      out[D + y * side + x] = sign * ddy;
-    }
-  }
 }

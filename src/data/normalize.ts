@@ -106,7 +106,15 @@ export class Normalizer {
     kernels.gather(images, idx, start, B, this.D, this.offset, this.divisor, out, ahead);
   }
 
-  /** out[at + j] = normalize(raw[j]) for raw intensities as floats (0..255; augmented images). */
+  /**
+   * out[r*D + j] = normalize(transform_r(images[idx[start + r]]))[j] (x' when folded) for r < B:
+   * augmented images, their transforms in params (B, PARAMS) and fields (kernels/augment.ts).
+   */
+  augment(images: Uint8Array, idx: Uint32Array, start: number, B: number, side: number, params: Float64Array, fields: Float32Array | null, out: Float32Array): void {
+    kernels.augment(images, idx, start, B, side, params, fields, this.offset, this.divisor, out);
+  }
+
+  /** out[at + j] = normalize(raw[j]) for raw intensities as floats (0..255; the augment kernel's reference). */
   applyFloat(raw: Float32Array, out: Float32Array, at = 0): void {
     for (let j = 0; j < this.D; j++) out[at + j] = Math.fround(raw[j] - this.offset[j]) / this.divisor[j];
   }

@@ -3,6 +3,7 @@
  * the module is built and the runtime has SIMD, else 'ts'. 'naive' is the
  * reference every other backend is tested against. `--backend` forces one.
  */
+import { augment } from './augment';
 import * as naive from './naive';
 import * as ts from './ts';
 import { defaultThreads, setThreads, threadCount } from './threads';
@@ -27,6 +28,11 @@ export interface Kernels {
    * then starts loading the `ahead` images after it from memory (the next batch), where a backend can.
    */
   gather(images: Uint8Array, idx: Uint32Array, start: number, B: number, D: number, offset: Float32Array, divisor: Float32Array, out: Float32Array, ahead?: number): void;
+  /**
+   * out (B, D = side²) = (transform_r(images[idx[start + r]]) - offset) / divisor, per pixel: augmented images,
+   * each through the transform in its row of params (B, PARAMS), elastic fields from the bank `fields` (augment.ts).
+   */
+  augment(images: Uint8Array, idx: Uint32Array, start: number, B: number, side: number, params: Float64Array, fields: Float32Array | null, offset: Float32Array, divisor: Float32Array, out: Float32Array): void;
   /** Inverted dropout: draws masks from a 4-lane xoshiro128** state (Rng4's 16 words), y = x * mask (see ts.ts) */
   dropoutMask(state: Uint32Array, x: Float32Array, mask: Float32Array, y: Float32Array, n: number, keep: number, scale: number): void;
   /** g = a > 0 ? g : 0 */
@@ -65,6 +71,7 @@ const plainLoops = {
   adagrad: ts.adagrad,
   gather: ts.gather,
   pixelSums: ts.pixelSums,
+  augment,
   reluBackward: ts.reluBackward,
   mulInPlace: ts.mulInPlace,
   leakyReluForward: ts.leakyReluForward,

@@ -31,6 +31,7 @@ export interface KernelExports {
   tanh_forward(z: number, n: number): void;
   tanh_backward(a: number, g: number, n: number): void;
   add_act_shift(Y: number, P: number, E: number, B: number, Out: number, act: number): void;
+  augment(images: number, idx: number, start: number, B: number, side: number, params: number, fields: number, offset: number, divisor: number, out: number, j0: number, j1: number): void;
 }
 
 /**

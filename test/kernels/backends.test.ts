@@ -2,7 +2,8 @@
  * Whole training runs across backends and thread counts: the WebAssembly
  * backend follows the naive reference's losses (float32 rounding differs, so
  * within 1e-3 relative over a few hundred steps), and any number of threads
- * gives bit-identical weights, with ReLU and with every other elementwise activation.
+ * gives bit-identical weights, with ReLU and with every other elementwise activation,
+ * and with augmented batches.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load';
@@ -62,6 +63,23 @@ describe.each(normalizations)('backends and threads (%o)', (normalization) => {
     const three = await train('wasm', 3, normalization);
     expect(two.bytes.equals(one.bytes)).toBe(true);
     expect(three.bytes.equals(one.bytes)).toBe(true);
+  }, 60_000);
+});
+
+describe('backends and threads with augmented batches (elastic fields, standardized)', () => {
+  const augmented = { normalize: 'standardize', augment: { shift: 2, rotate: 10, scale: 0.1, elastic: { alpha: 34, sigma: 4 } } };
+  it('1, 2 and 3 threads give bit-identical weights', async () => {
+    const one = await train('wasm', 1, augmented);
+    const two = await train('wasm', 2, augmented);
+    const three = await train('wasm', 3, augmented);
+    expect(two.bytes.equals(one.bytes)).toBe(true);
+    expect(three.bytes.equals(one.bytes)).toBe(true);
+  }, 60_000);
+
+  it('wasm training follows the naive reference (losses within 1e-3 relative)', async () => {
+    const ref = await train('naive', 1, augmented);
+    const fast = await train('wasm', 1, augmented);
+    fast.losses.forEach((l, k) => expect(Math.abs(l - ref.losses[k])).toBeLessThan(1e-3 * ref.losses[k]));
   }, 60_000);
 });
 

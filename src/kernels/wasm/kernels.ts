@@ -1108,3 +1108,6 @@ export function pixel_sums(images: usize, idx: usize, start: i32, count: i32, D:
     }
   }
 }
+
+// ---- augmented batches (wasm/augment.ts) ----
+export { augment } from './augment';
