@@ -50,6 +50,10 @@ export interface Kernels {
   sigmoidBackward(a: Float32Array, g: Float32Array, n: number): void;
   tanhForward(z: Float32Array, n: number): void;
   tanhBackward(a: Float32Array, g: Float32Array, n: number): void;
+  /** Batch normalization (nn/batchnorm.ts; naive.ts has the reference): training forward, evaluation forward, backward (dy becomes dx in place when needDx). Shapes (B, N), per-feature vectors (N). */
+  batchnormTrain(x: Float32Array, y: Float32Array, xh: Float32Array, inv: Float32Array, g: Float32Array, b: Float32Array, rm: Float32Array, rv: Float32Array, B: number, N: number, momentum: number, eps: number): void;
+  batchnormEval(x: Float32Array, y: Float32Array, g: Float32Array, b: Float32Array, rm: Float32Array, rv: Float32Array, B: number, N: number, eps: number): void;
+  batchnormBackward(dy: Float32Array, xh: Float32Array, inv: Float32Array, g: Float32Array, dg: Float32Array, db: Float32Array, B: number, N: number, needDx: boolean): void;
   /** One SGD step: momentum mu with velocity v (null when mu = 0), Nesterov or not. */
   sgd(p: Float32Array, g: Float32Array, v: Float32Array | null, lr: number, mu: number, nesterov: boolean): void;
   /** One RMSprop step with running square average s. */
@@ -65,6 +69,9 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 
 // Kernels with no faster TypeScript form serve both TypeScript backends.
 const plainLoops = {
+  batchnormTrain: naive.batchnormTrainNaive,
+  batchnormEval: naive.batchnormEvalNaive,
+  batchnormBackward: naive.batchnormBackwardNaive,
   dropoutMask: ts.dropoutMask,
   sgd: ts.sgd,
   rmsprop: ts.rmsprop,

@@ -58,3 +58,51 @@ export function adamNaive(p: Float32Array, g: Float32Array, m: Float32Array, v: 
     p[i] = p[i] * decay - (lr * (m[i] * c1)) / (Math.sqrt(v[i] * c2) + eps);
   }
 }
+
+/**
+ * Batch normalization, training (nn/batchnorm.ts has the formulas), per feature j over the B rows, in float64:
+ * xh (B, N) = (x - mean) * inv, inv (N) = 1 / sqrt(biased var + eps), y = g * xh + b; the running
+ * mean and unbiased variance (N) move towards the batch's by momentum.
+ */
+export function batchnormTrainNaive(x: Float32Array, y: Float32Array, xh: Float32Array, inv: Float32Array, g: Float32Array, b: Float32Array, rm: Float32Array, rv: Float32Array, B: number, N: number, momentum: number, eps: number): void {
+  for (let j = 0; j < N; j++) {
+    let mean = 0;
+    for (let r = 0; r < B; r++) mean += x[r * N + j];
+    mean /= B;
+    let q = 0;
+    for (let r = 0; r < B; r++) q += (x[r * N + j] - mean) ** 2;
+    const iv = 1 / Math.sqrt(q / B + eps);
+    inv[j] = iv;
+    for (let r = 0; r < B; r++) {
+      const h = (x[r * N + j] - mean) * iv;
+      xh[r * N + j] = h;
+      y[r * N + j] = g[j] * h + b[j];
+    }
+    rm[j] = (1 - momentum) * rm[j] + momentum * mean;
+    rv[j] = (1 - momentum) * rv[j] + momentum * (B > 1 ? q / (B - 1) : q / B);
+  }
+}
+
+/** Batch normalization, evaluation: y (B, N) = (x - running mean) * g / sqrt(running var + eps) + b. */
+export function batchnormEvalNaive(x: Float32Array, y: Float32Array, g: Float32Array, b: Float32Array, rm: Float32Array, rv: Float32Array, B: number, N: number, eps: number): void {
+  for (let j = 0; j < N; j++) {
+    const s = g[j] / Math.sqrt(rv[j] + eps);
+    for (let r = 0; r < B; r++) y[r * N + j] = (x[r * N + j] - rm[j]) * s + b[j];
+  }
+}
+
+/** Batch normalization, backward: db = Σ dy, dg = Σ dy xh; when needDx, dy becomes dx = g inv (dy - Σdy/B - xh Σ(dy xh)/B) in place. */
+export function batchnormBackwardNaive(dy: Float32Array, xh: Float32Array, inv: Float32Array, g: Float32Array, dg: Float32Array, db: Float32Array, B: number, N: number, needDx: boolean): void {
+  for (let j = 0; j < N; j++) {
+    let sum = 0, dot = 0;
+    for (let r = 0; r < B; r++) {
+      sum += dy[r * N + j];
+      dot += dy[r * N + j] * xh[r * N + j];
+    }
+    db[j] = sum;
+    dg[j] = dot;
+    if (!needDx) continue;
+    const k = g[j] * inv[j];
+    for (let r = 0; r < B; r++) dy[r * N + j] = k * (dy[r * N + j] - sum / B - (xh[r * N + j] * dot) / B);
+  }
+}

@@ -31,6 +31,9 @@ export interface KernelExports {
   tanh_forward(z: number, n: number): void;
   tanh_backward(a: number, g: number, n: number): void;
   add_act_shift(Y: number, P: number, E: number, B: number, Out: number, act: number): void;
+  batchnorm_train(x: number, y: number, xh: number, inv: number, g: number, b: number, rm: number, rv: number, B: number, N: number, momentum: number, eps: number): void;
+  batchnorm_eval(x: number, y: number, g: number, b: number, rm: number, rv: number, B: number, N: number, eps: number): void;
+  batchnorm_backward(dy: number, xh: number, inv: number, g: number, dg: number, db: number, B: number, N: number, needDx: number): void;
   augment(images: number, idx: number, start: number, B: number, side: number, params: number, fields: number, offset: number, divisor: number, out: number, j0: number, j1: number): void;
 }
 

@@ -10,6 +10,7 @@ import { OP_ADAM, OP_BACKWARD_INPUT, OP_BACKWARD_WEIGHT, OP_FORWARD, OP_FORWARD_
 import { augment as augmentTs } from './augment';
 import { allocF32, allocU8, inMemory, memory } from './memory';
 import { runJob } from './threads';
+import * as naive from './naive';
 import * as ts from './ts';
 import { builtFile, instantiateOver, MAX_ROWS, SCRATCH_BYTES, type KernelExports } from './wasm-module';
 
@@ -140,6 +141,18 @@ export function wasmKernels(w: KernelExports): Kernels {
     tanhBackward(a, g, n) {
       if (!all(a, g)) return ts.tanhBackward(a, g, n);
       w.tanh_backward(a.byteOffset, g.byteOffset, n);
+    },
+    batchnormTrain(x, y, xh, inv, g, b, rm, rv, B, N, momentum, eps) {
+      if (!all(x, y, xh, inv, g, b, rm, rv)) return naive.batchnormTrainNaive(x, y, xh, inv, g, b, rm, rv, B, N, momentum, eps);
+      w.batchnorm_train(x.byteOffset, y.byteOffset, xh.byteOffset, inv.byteOffset, g.byteOffset, b.byteOffset, rm.byteOffset, rv.byteOffset, B, N, momentum, eps);
+    },
+    batchnormEval(x, y, g, b, rm, rv, B, N, eps) {
+      if (!all(x, y, g, b, rm, rv)) return naive.batchnormEvalNaive(x, y, g, b, rm, rv, B, N, eps);
+      w.batchnorm_eval(x.byteOffset, y.byteOffset, g.byteOffset, b.byteOffset, rm.byteOffset, rv.byteOffset, B, N, eps);
+    },
+    batchnormBackward(dy, xh, inv, g, dg, db, B, N, needDx) {
+      if (!all(dy, xh, inv, g, dg, db)) return naive.batchnormBackwardNaive(dy, xh, inv, g, dg, db, B, N, needDx);
+      w.batchnorm_backward(dy.byteOffset, xh.byteOffset, inv.byteOffset, g.byteOffset, dg.byteOffset, db.byteOffset, B, N, needDx ? 1 : 0);
     },
     sgd(p, g, v, lr, mu, nesterov) {
       if (!all(p, g) || (v && !inMemory(v))) return ts.sgd(p, g, v, lr, mu, nesterov);

@@ -5,7 +5,10 @@
  * `momentum` towards the batch's, as in PyTorch; at evaluation the running
  * statistics stand in for the batch's. γ (weight) and β (bias) are trained; the
  * running statistics are buffers, saved with the model under PyTorch's names.
+ * The loops are kernels (WebAssembly SIMD where it runs; naive.ts has the reference).
  */
+import { kernels } from '../kernels';
+import { allocF32 } from '../kernels/memory';
 import { BatchBuffers, type Layer } from './layer';
 import type { ParamSpec, Params, ParamView } from './params';
 
@@ -18,13 +21,13 @@ export class BatchNorm implements Layer {
   private runVar!: ParamView;
   private readonly out: BatchBuffers;
   private readonly xhat: BatchBuffers;
-  private readonly invStd: Float64Array; // 1 / sqrt(var + ε) of the last training batch, per feature
+  private readonly invStd: Float32Array; // (N) 1 / sqrt(var + ε) of the last training batch
 
   constructor(readonly index: number, readonly inDim: number, readonly momentum: number, readonly epsilon: number, readonly name = `layers.${index}`) {
     this.outDim = inDim;
     this.out = new BatchBuffers(inDim);
     this.xhat = new BatchBuffers(inDim);
-    this.invStd = new Float64Array(inDim);
+    this.invStd = allocF32(inDim);
   }
 
   paramSpecs(): ParamSpec[] {
@@ -56,55 +59,15 @@ export class BatchNorm implements Layer {
   forward(x: Float32Array, B: number, training: boolean): Float32Array {
     const N = this.inDim;
     const y = this.out.get(B);
-    const g = this.gamma.data, b = this.beta.data;
-    if (!training) {
-      for (let j = 0; j < N; j++) {
-        const s = g[j] / Math.sqrt(this.runVar.data[j] + this.epsilon);
-        const m = this.runMean.data[j];
-        for (let r = 0; r < B; r++) y[r * N + j] = (x[r * N + j] - m) * s + b[j];
-      }
-      return y;
-    }
-    const xh = this.xhat.get(B);
-    for (let j = 0; j < N; j++) {
-      let mean = 0;
-      for (let r = 0; r < B; r++) mean += x[r * N + j];
-      mean /= B;
-      let v = 0;
-      for (let r = 0; r < B; r++) v += (x[r * N + j] - mean) ** 2;
-      const variance = v / B;
-      const inv = 1 / Math.sqrt(variance + this.epsilon);
-      this.invStd[j] = inv;
-      for (let r = 0; r < B; r++) {
-        const h = (x[r * N + j] - mean) * inv;
-        xh[r * N + j] = h;
-        y[r * N + j] = g[j] * h + b[j];
-      }
-      const mo = this.momentum;
-      this.runMean.data[j] = (1 - mo) * this.runMean.data[j] + mo * mean;
-      this.runVar.data[j] = (1 - mo) * this.runVar.data[j] + mo * (B > 1 ? v / (B - 1) : variance);
-    }
+    const [g, b, rm, rv] = [this.gamma.data, this.beta.data, this.runMean.data, this.runVar.data];
+    if (!training) kernels.batchnormEval(x, y, g, b, rm, rv, B, N, this.epsilon);
+    else kernels.batchnormTrain(x, y, this.xhat.get(B), this.invStd, g, b, rm, rv, B, N, this.momentum, this.epsilon);
     return y;
   }
 
+  // per feature: dβ = Σ dy, dγ = Σ dy x̂, dx = γ/σ (dy − mean(dy) − x̂ mean(dy x̂)); dy becomes dx in place
   backward(dy: Float32Array, B: number, needInputGrad: boolean): Float32Array | null {
-    const N = this.inDim;
-    const xh = this.xhat.get(B);
-    const g = this.gamma.data;
-    const dg = this.gamma.grad, db = this.beta.grad;
-    // per feature: dβ = Σ dy, dγ = Σ dy x̂, dx = γ/σ (dy − mean(dy) − x̂ mean(dy x̂)); dy becomes dx in place
-    for (let j = 0; j < N; j++) {
-      let sum = 0, dot = 0;
-      for (let r = 0; r < B; r++) {
-        sum += dy[r * N + j];
-        dot += dy[r * N + j] * xh[r * N + j];
-      }
-      db[j] = sum;
-      dg[j] = dot;
-      if (!needInputGrad) continue;
-      const k = g[j] * this.invStd[j];
-      for (let r = 0; r < B; r++) dy[r * N + j] = k * (dy[r * N + j] - sum / B - (xh[r * N + j] * dot) / B);
-    }
+    kernels.batchnormBackward(dy, this.xhat.get(B), this.invStd, this.gamma.data, this.gamma.grad, this.beta.grad, B, this.inDim, needInputGrad);
     return needInputGrad ? dy : null;
   }
 }

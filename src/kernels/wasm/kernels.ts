@@ -1111,3 +1111,6 @@ export function pixel_sums(images: usize, idx: usize, start: i32, count: i32, D:
 
 // ---- augmented batches (wasm/augment.ts) ----
 export { augment } from './augment';
+
+// ---- batch normalization (wasm/batchnorm.ts) ----
+export { batchnorm_train, batchnorm_eval, batchnorm_backward } from './batchnorm';
