@@ -50,13 +50,16 @@ export const INK_FRACTION = 0.25;
 // ---------------------------------------------------------------------------
 // Pure image math (steps 3-6)
 
-/** Median of the one-pixel ring around the image: the paper, unless the digit covers most of the edge. */
-export function borderMedian(img: GrayImage): number {
+/**
+ * Median of the one-pixel ring around the image: the paper, unless the digit covers most of the edge.
+ * `flip` 255 reads every pixel as 255 - v (the inverted image, without making it).
+ */
+export function borderMedian(img: GrayImage, flip: 0 | 255 = 0): number {
   const { data, width: w, height: h } = img;
   const hist = new Uint32Array(256);
   let count = 0;
   const add = (i: number): void => {
-    hist[data[i]]++;
+    hist[data[i] ^ flip]++;
     count++;
   };
   for (let x = 0; x < w; x++) {
@@ -89,56 +92,73 @@ function histogramMedian(hist: Uint32Array, count: number): number {
  */
 export function detectInverted(img: GrayImage): boolean {
   const bg = borderMedian(img);
+  const data = img.data;
   let darker = 0;
   let lighter = 0;
-  for (const v of img.data) {
-    if (v < bg) darker += bg - v;
-    else lighter += v - bg;
+  for (let i = 0; i < data.length; i++) {
+    const d = data[i] - bg;
+    if (d < 0) darker -= d;
+    else lighter += d;
   }
   if (darker === lighter) return bg >= 128;
   return darker > lighter;
 }
 
-export function invert(img: GrayImage): GrayImage {
-  const data = new Uint8Array(img.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = 255 - img.data[i];
-  return { data, width: img.width, height: img.height };
-}
-
 /**
- * Expects MNIST polarity (ink brighter than background). Subtracts the
+ * Expects MNIST polarity (ink brighter than background), or, with `flip` 255,
+ * the reverse, read as 255 - v without making an inverted copy. Subtracts the
  * background level, zeroes faint noise and crops to the bounding box of what
  * remains. Returns null when there is no ink at all.
  */
-export function cropToInk(img: GrayImage): GrayImage | null {
+export function cropToInk(img: GrayImage, flip: 0 | 255 = 0): GrayImage | null {
   const { data, width: w, height: h } = img;
-  const bg = borderMedian(img);
-  let peak = 0;
-  for (const v of data) if (v - bg > peak) peak = v - bg;
+  const bg = borderMedian(img, flip);
+  let top = 0; // the largest value; its ink is top - bg
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] ^ flip;
+    if (v > top) top = v;
+  }
+  const peak = top - bg;
   if (peak < MIN_INK_CONTRAST) return null;
   const threshold = Math.max(1, Math.ceil(peak * INK_FRACTION));
+  const level = bg + threshold; // ink is v >= level
 
+  // rows: the first and last with ink; columns: narrowed row by row
   let x0 = w;
   let y0 = h;
   let x1 = -1;
   let y1 = -1;
   for (let y = 0; y < h; y++) {
+    const row = y * w;
+    let first = -1;
     for (let x = 0; x < w; x++) {
-      if (data[y * w + x] - bg >= threshold) {
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
+      if ((data[row + x] ^ flip) >= level) {
+        first = x;
+        break;
       }
     }
+    if (first < 0) continue;
+    let last = first;
+    for (let x = w - 1; x > first; x--) {
+      if ((data[row + x] ^ flip) >= level) {
+        last = x;
+        break;
+      }
+    }
+    if (first < x0) x0 = first;
+    if (last > x1) x1 = last;
+    if (y0 === h) y0 = y;
+    y1 = y;
   }
   const cw = x1 - x0 + 1;
   const ch = y1 - y0 + 1;
   const out = new Uint8Array(cw * ch);
   for (let y = 0; y < ch; y++) {
+    const src = (y + y0) * w + x0;
+    const dst = y * cw;
     for (let x = 0; x < cw; x++) {
-      const d = data[(y + y0) * w + x + x0] - bg;
-      out[y * cw + x] = d >= threshold ? d : 0;
+      const d = (data[src + x] ^ flip) - bg;
+      out[dst + x] = d >= threshold ? d : 0;
     }
   }
   return { data: out, width: cw, height: ch };
@@ -146,11 +166,12 @@ export function cropToInk(img: GrayImage): GrayImage | null {
 
 /** Scales intensities so the strongest ink is 255, as in MNIST, whatever the pen and exposure. */
 export function stretchToFull(img: GrayImage): GrayImage {
+  const src = img.data;
   let max = 0;
-  for (const v of img.data) if (v > max) max = v;
-  const data = new Uint8Array(img.data.length);
+  for (let i = 0; i < src.length; i++) if (src[i] > max) max = src[i];
+  const data = new Uint8Array(src.length);
   if (max > 0) {
-    for (let i = 0; i < data.length; i++) data[i] = Math.round((img.data[i] * 255) / max);
+    for (let i = 0; i < data.length; i++) data[i] = Math.round((src[i] * 255) / max);
   }
   return { data, width: img.width, height: img.height };
 }
@@ -288,10 +309,17 @@ function sharp(): typeof import('sharp') {
   return (sharpModule ??= require('sharp') as typeof import('sharp'));
 }
 
-/** Decoded, oriented, alpha composited over white paper, 8-bit grey: ourselves for plain grey PNGs, else by sharp. */
-async function decodeGray(path: string, bytes: Buffer): Promise<GrayImage> {
-  const own = decodeGrayPng(bytes, MAX_INPUT_PIXELS, ({ width, height }) => tooLarge(path, width, height));
-  if (own) return own;
+/** The grey pixels of a plain grey PNG (png.ts), or null when the image needs sharp. */
+function decodeOwn(path: string, bytes: Buffer): GrayImage | null {
+  try {
+    return decodeGrayPng(bytes, MAX_INPUT_PIXELS, ({ width, height }) => tooLarge(path, width, height));
+  } catch (err) {
+    throw decodeError(path, err);
+  }
+}
+
+/** Decoded by sharp: oriented, alpha composited over white paper, 8-bit grey. */
+async function decodeWithSharp(path: string, bytes: Buffer): Promise<GrayImage> {
   // The header only: no pixels are decoded, so the limit can be checked
   // against the real size and reported with it.
   const meta = await sharp()(bytes, { limitInputPixels: false }).metadata();
@@ -314,19 +342,30 @@ async function decodeGray(path: string, bytes: Buffer): Promise<GrayImage> {
 
 export async function loadDigit(path: string): Promise<DigitImage> {
   const bytes = readInputFile(path);
-  let gray: GrayImage;
-  try {
-    gray = await decodeGray(path, bytes);
-  } catch (err) {
-    throw decodeError(path, err);
+  let gray = decodeOwn(path, bytes);
+  if (!gray) {
+    try {
+      gray = await decodeWithSharp(path, bytes);
+    } catch (err) {
+      throw decodeError(path, err);
+    }
   }
   return digitFromGray(path, gray);
+}
+
+/**
+ * loadDigit for the images decoded here, all synchronous and without sharp (a
+ * worker thread runs it); null for an image only sharp can decode.
+ */
+export function loadPlainDigit(path: string): DigitImage | null {
+  const gray = decodeOwn(path, readInputFile(path));
+  return gray && digitFromGray(path, gray);
 }
 
 /** Steps 3-7 of the recipe on a decoded image; `path` names it in the message when there is no ink. */
 export function digitFromGray(path: string, gray: GrayImage): DigitImage {
   const inverted = detectInverted(gray);
-  const ink = cropToInk(inverted ? invert(gray) : gray);
+  const ink = cropToInk(gray, inverted ? 255 : 0);
   if (!ink) {
     throw new UserError(`${path}: no ink found: the image is blank or uniform, so there is no digit to classify`);
   }

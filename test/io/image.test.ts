@@ -206,6 +206,66 @@ describe('cropToInk', () => {
   });
 });
 
+/** cropToInk as first written: an inverted copy, then every pixel compared against the box's four sides. */
+function cropToInkReference(img: GrayImage, flip: boolean): GrayImage | null {
+  const data = flip ? img.data.map((v) => 255 - v) : img.data;
+  const { width: w, height: h } = img;
+  const bg = borderMedian({ data, width: w, height: h });
+  let peak = 0;
+  for (const v of data) if (v - bg > peak) peak = v - bg;
+  if (peak < 24) return null;
+  const threshold = Math.max(1, Math.ceil(peak * 0.25));
+  let [x0, y0, x1, y1] = [w, h, -1, -1];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (data[y * w + x] - bg >= threshold) [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
+    }
+  }
+  const out = new Uint8Array((x1 - x0 + 1) * (y1 - y0 + 1));
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const d = data[y * w + x] - bg;
+      out[(y - y0) * (x1 - x0 + 1) + x - x0] = d >= threshold ? d : 0;
+    }
+  }
+  return { data: out, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}
+
+describe('cropToInk against the pixel-by-pixel reference', () => {
+  it('gives the same crop, in both polarities, on 400 random images (the inverted one read through flip, not copied)', () => {
+    let seed = 12345;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    let crops = 0;
+    for (let t = 0; t < 400; t++) {
+      const w = 1 + rand(40);
+      const h = 1 + rand(40);
+      const img = gray(w, h, rand(256));
+      const strokes = rand(6);
+      for (let k = 0; k < strokes; k++) img.data[rand(w * h)] = rand(256);
+      if (rand(4) === 0) for (let i = 0; i < img.data.length; i++) img.data[i] = rand(256); // noise everywhere
+      for (const flip of [false, true]) {
+        const want = cropToInkReference(img, flip);
+        expect(cropToInk(img, flip ? 255 : 0)).toEqual(want);
+        if (want) crops++;
+      }
+    }
+    expect(crops).toBeGreaterThan(200); // most draws have ink, so the comparison covers real crops
+  });
+  it('keeps ink exactly at the threshold inside the box, in both polarities', () => {
+    // paper 0, strongest ink 200: the threshold is 50, and the 50 at (1,3) is ink
+    const img = gray(8, 8, 0, [[1, 3, 50], [5, 5, 200], [6, 1, 49]]);
+    const c = cropToInk(img)!;
+    expect([c.width, c.height]).toEqual([5, 3]);
+    const dark = { ...img, data: img.data.map((v) => 255 - v) };
+    expect(cropToInk(dark, 255)).toEqual(c);
+  });
+  it('reads the median of the inverted border through flip', () => {
+    const img = gray(6, 5, 30, [[0, 0, 200], [5, 4, 90], [2, 0, 7]]);
+    const inverted = { ...img, data: img.data.map((v) => 255 - v) };
+    expect(borderMedian(img, 255)).toBe(borderMedian(inverted));
+  });
+});
+
 describe('stretchToFull', () => {
   it('scales so the strongest ink is 255, keeping proportions', () => {
     const s = stretchToFull({ data: Uint8Array.from([0, 50, 100]), width: 3, height: 1 });
