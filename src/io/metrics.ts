@@ -57,8 +57,17 @@ export function writeMetrics(dir: string, r: RunReport): void {
     environment: r.environment,
   };
   writeFileAtomic(path.join(dir, 'metrics.json'), JSON.stringify(json, null, 2) + '\n');
+  writeEpochsCsv(dir, r.history);
+}
+
+/**
+ * metrics.csv: one row per epoch. Written after every epoch while a run trains (as Keras'
+ * CSVLogger does), so a reader (nn serve's runs page) can follow it live; metrics.json, with
+ * the test results, comes at the end.
+ */
+export function writeEpochsCsv(dir: string, history: EpochLog[]): void {
   const header = 'epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds,samples_per_second';
-  const rows = json.epochs.map((e) => [e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.lr, e.seconds, e.samplesPerSecond].join(','));
+  const rows = history.map((h) => [h.epoch, round(h.loss, 6), round(h.accuracy, 6), round(h.val_loss, 6), round(h.val_accuracy, 6), h.lr, round(h.seconds, 3), Math.round(h.samplesPerSecond)].join(','));
   writeFileAtomic(path.join(dir, 'metrics.csv'), [header, ...rows].join('\n') + '\n');
 }
 

@@ -16,7 +16,7 @@ import { kernels } from '../kernels';
 import { describeHugePages } from '../kernels/hugepages';
 import { hugePages } from '../kernels/memory';
 import { threadCount } from '../kernels/threads';
-import { writeMetrics } from '../io/metrics';
+import { writeEpochsCsv, writeMetrics } from '../io/metrics';
 import { saveModel } from '../io/modelfile';
 import { markLatest, prepareRunDir } from '../io/run';
 import { UserError } from '../util/errors';
@@ -116,7 +116,10 @@ export async function trainRun(req: RunRequest): Promise<RunResult> {
         trainer = t;
         if (stoppedBy) t.requestStop(`interrupted by ${stoppedBy}`);
       },
-      onCheckpoint: (s) => saveCheckpoint(path.join(dir, CHECKPOINT_FILE), s, provenance),
+      onCheckpoint: (s) => {
+        saveCheckpoint(path.join(dir, CHECKPOINT_FILE), s, provenance);
+        writeEpochsCsv(dir, s.history); // the epochs so far, for whoever follows the run
+      },
       skipEvaluationWhenStopped: req.measureWhenStopped === false,
     });
     // (the watch stays while the files are written: a second signal then quits at once, and every
