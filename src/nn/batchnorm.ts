@@ -70,4 +70,15 @@ export class BatchNorm implements Layer {
     kernels.batchnormBackward(dy, this.xhat.get(B), this.invStd, this.gamma.data, this.gamma.grad, this.beta.grad, B, this.inDim, needInputGrad);
     return needInputGrad ? dy : null;
   }
+
+  /** dx = dy γ / sqrt(running var + ε) in place: the input gradient of the evaluation forward (for saliency maps). */
+  backwardEval(dy: Float32Array, B: number): Float32Array {
+    const N = this.inDim;
+    const [g, rv] = [this.gamma.data, this.runVar.data];
+    for (let j = 0; j < N; j++) {
+      const s = g[j] / Math.sqrt(rv[j] + this.epsilon);
+      for (let r = 0; r < B; r++) dy[r * N + j] *= s;
+    }
+    return dy;
+  }
 }

@@ -86,6 +86,10 @@ export class Model {
     this.last.gradIsPreActivation = fused;
   }
 
+  get lastGradIsPreActivation(): boolean {
+    return this.last.gradIsPreActivation;
+  }
+
   /** Whether forward can take a shift of its inputs (the first layer is dense; see Dense.forward). */
   get takesInputShift(): boolean {
     return this.layers[0] instanceof Dense;
