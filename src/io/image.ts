@@ -341,7 +341,21 @@ async function decodeWithSharp(path: string, bytes: Buffer): Promise<GrayImage> 
 }
 
 export async function loadDigit(path: string): Promise<DigitImage> {
-  const bytes = readInputFile(path);
+  return digitFromFileBytes(path, readInputFile(path));
+}
+
+/**
+ * loadDigit for bytes that came some other way (an upload to nn serve): the same checks, messages
+ * and pipeline, `name` standing for the file. An empty body or one that is not a PNG or JPEG is refused.
+ */
+export async function digitFromBytes(name: string, bytes: Buffer): Promise<DigitImage> {
+  if (bytes.length === 0) throw new UserError(`${name}: is empty (expected PNG or JPEG)`);
+  const sniffed = sniffFormat(bytes.subarray(0, 16));
+  if (sniffed.kind === 'other') throw new UserError(`${name}: ${sniffed.format ? `${sniffed.format} images are not supported` : 'not an image'} (expected PNG or JPEG)`);
+  return digitFromFileBytes(name, bytes);
+}
+
+async function digitFromFileBytes(path: string, bytes: Buffer): Promise<DigitImage> {
   let gray = decodeOwn(path, bytes);
   if (!gray) {
     try {
