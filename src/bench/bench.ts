@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     .option('--predict-folder', 'only time nn predict on a folder of 1,000 PNGs of MNIST test digits, start to exit, in images/s')
     .option('--json', 'print the results as JSON (with the machine and the commit), to keep and compare later')
     .option('--compare <file>', 'with --targets: show each figure beside the one in this earlier --targets --json output')
+    .option('--serve', 'POST /api/predict against nn serve (and a Python + PyTorch server): requests/s, p50/p99 latency, memory over 20,000 requests')
     .option('--together', 'two trainings of W at once (1+1, 2+2, 1+2 threads), each against a lone one-thread run')
     .option('--tune <file>', 'run this tune file with nn tune and with the Optuna + PyTorch peer, one after the other')
     .option('--timeout <duration>', 'with --tune: the wall-clock budget of each search (e.g. 10m)')
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     .option('--workers <n>', 'with --tune: trials at once', (v) => Number(v))
     .option('--keep <dir>', "with --tune: keep nn tune's study folders there (run1, run2, ...) to look at afterwards")
     .option('--child', 'internal: one run of ours, printed as RESULT {json}');
-  const o = program.parse(process.argv).opts<{ epochs: number; workload: WorkloadName; wide?: boolean; targets?: boolean; compare?: string; vs?: string[]; runs: number; backend?: string; threads?: number; predict?: boolean; predictFolder?: boolean; json?: boolean; child?: boolean; together?: boolean; tune?: string; timeout?: string; trials?: number; workers?: number; keep?: string }>();
+  const o = program.parse(process.argv).opts<{ epochs: number; workload: WorkloadName; wide?: boolean; targets?: boolean; compare?: string; vs?: string[]; runs: number; backend?: string; threads?: number; predict?: boolean; predictFolder?: boolean; json?: boolean; child?: boolean; together?: boolean; serve?: boolean; tune?: string; timeout?: string; trials?: number; workers?: number; keep?: string }>();
   const name: WorkloadName = o.wide ? 'wide' : o.workload;
   if (o.child) {
     configureKernels({ backend: o.backend as BackendName | undefined, threads: o.threads });
@@ -61,6 +62,13 @@ async function main(): Promise<void> {
     const r = await predictFolder(1000);
     if (o.json) process.stdout.write(JSON.stringify({ machine: machine(), commit: commit(), predictFolder: r }, null, 2) + '\n');
     else say(`nn predict over a folder of ${r.images} PNGs, start to exit: ${r.medianSeconds.toFixed(3)} s, ${r.imagesPerSecond} images/s (median of 7: ${r.runs.join(', ')})`);
+    return;
+  }
+  if (o.serve) {
+    const { benchServe, printServe } = require('./serve') as typeof import('./serve');
+    const r = await benchServe(say);
+    if (o.json) process.stdout.write(JSON.stringify({ machine: machine(), commit: commit(), serve: r }, null, 2) + '\n');
+    else printServe(r, say);
     return;
   }
   if (o.together) {

@@ -19,7 +19,7 @@ export const PYTHON = '/usr/bin/python3';
 /** The bench's entry, which runs one of our runs as a child with --child. */
 export const BENCH = path.join(__dirname, 'bench.js');
 /** nn as users run it. */
-const NN = path.join(REPO, 'bin', 'nn');
+export const NN = path.join(REPO, "bin", "nn");
 
 export interface RunResult {
   tool: string;
@@ -149,7 +149,7 @@ export function runOursChild(epochs: number, name: WorkloadName, backend: string
 }
 
 /** A model trained for one epoch on 5% of the data, in dir/run, for timing nn predict. */
-function tinyModel(dir: string): string {
+export function tinyModel(dir: string): string {
   const cfg = path.join(dir, 'tiny.json');
   fs.writeFileSync(cfg, JSON.stringify({ data: { subset: 0.05 }, model: { layers: wLayers([{ units: 128, activation: 'relu' }, { units: 64, activation: 'relu' }]) }, training: { epochs: 1 } }));
   const train = spawnSync(process.execPath, [NN, 'train', '--config', cfg, '--out', path.join(dir, 'run'), '--no-charts'], { cwd: dir, encoding: 'utf8' });
@@ -158,7 +158,7 @@ function tinyModel(dir: string): string {
 }
 
 /** Seconds of one whole `nn predict` with these arguments, run as users type it (bin/nn, through its #! line). */
-function timePredict(args: string[], cwd: string): number {
+export function timePredict(args: string[], cwd: string): number {
   const t = performance.now();
   const r = spawnSync(NN, ['predict', ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 26 });
   const s = (performance.now() - t) / 1000;

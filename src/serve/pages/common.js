@@ -52,6 +52,18 @@ function listen(handlers) {
   return source;
 }
 
+/** fn, called at most once per `ms` however often the returned function is: for bursts of live events. */
+function coalesce(fn, ms = 300) {
+  let pending = null;
+  return () => {
+    if (pending) return;
+    pending = setTimeout(() => {
+      pending = null;
+      void fn();
+    }, ms);
+  };
+}
+
 /** Draws a Vega spec (compiled by the server) into the element, replacing what was there. */
 async function chart(container, spec) {
   if (container._view) container._view.finalize();

@@ -57,18 +57,10 @@ async function loadMisclassified() {
   }
 }
 
-let pending = null;
+const reload = coalesce(load, 200);
 listen({
-  epoch: (e) => {
-    if (e.run !== name || pending) return;
-    pending = setTimeout(() => {
-      pending = null;
-      void load();
-    }, 200);
-  },
-  run: (e) => {
-    if (e.run === name || e.name === name) void load();
-  },
+  epoch: (e) => e.run === name && reload(),
+  run: (e) => e.name === name && reload(),
 });
 void header('runs');
 load().catch((e) => {

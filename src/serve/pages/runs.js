@@ -58,20 +58,12 @@ async function loadStudies() {
   $('studies-empty').hidden = studies.length > 0;
 }
 
-// live: a new run, a state change or an epoch reloads the table (at most every half second)
-let pending = null;
-function later(fn) {
-  if (pending) return;
-  pending = setTimeout(() => {
-    pending = null;
-    void fn();
-  }, 300);
-}
-const refresh = async () => {
+// live: a new run, a state change or an epoch reloads the table (at most every 0.3 s)
+const refresh = coalesce(async () => {
   await loadRuns();
   if (picked.size) await loadOverlay();
-};
-listen({ run: () => later(refresh), epoch: () => later(refresh), trial: () => void loadStudies() });
+});
+listen({ run: refresh, epoch: refresh, trial: () => void loadStudies() });
 void header('runs');
 void loadRuns();
 void loadStudies();

@@ -39,16 +39,8 @@ function show(v) {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-let pending = null;
-listen({
-  trial: (e) => {
-    if (e.study !== name || pending) return;
-    pending = setTimeout(() => {
-      pending = null;
-      void load();
-    }, 300);
-  },
-});
+const reload = coalesce(load);
+listen({ trial: (e) => e.study === name && reload() });
 void header('runs');
 load().catch((e) => {
   $('study-name').textContent = name;
