@@ -45,8 +45,8 @@ export class Predictor {
 
   /** Loads the model file; a bad one is a UserError naming it. */
   constructor(readonly modelPath: string) {
+    this.saved = loadModel(modelPath); // a missing or bad file: one line naming it
     this.loadedMtime = fs.statSync(modelPath).mtimeMs;
-    this.saved = loadModel(modelPath);
     const { model, normalization, rows, cols } = this.saved;
     if (rows !== 28 || cols !== 28) throw new UserError(`${modelPath}: model expects ${rows}x${cols} inputs; nn serve prepares 28x28 digit images`);
     this.D = rows * cols;

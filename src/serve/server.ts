@@ -249,7 +249,7 @@ function sendAsset(req: http.IncomingMessage, res: http.ServerResponse, a: Asset
 
 function sendErrorPage(res: http.ServerResponse, status: number, message: string): void {
   const esc = message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const html = `<!doctype html><meta charset="utf-8"><title>nn serve: ${status}</title><link rel="stylesheet" href="/static/style.css"><main class="narrow"><h1>${status === 404 ? 'Not found' : 'Token needed'}</h1><p>${esc}</p><p><a href="/">Draw a digit</a> · <a href="/runs">Runs</a></p></main>`;
+  const html = `<!doctype html><meta charset="utf-8"><title>nn serve: ${status}</title><link rel="stylesheet" href="/static/style.css"><link rel="icon" href="data:,"><main class="narrow"><h1>${status === 404 ? 'Not found' : 'Token needed'}</h1><p>${esc}</p><p><a href="/">Draw a digit</a> · <a href="/runs">Runs</a></p></main>`;
   res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html), 'Content-Security-Policy': PAGE_CSP, 'X-Content-Type-Options': 'nosniff' });
   res.end(html);
 }

@@ -355,6 +355,9 @@ describe('the command', () => {
     expect(b.status).toBe(2);
     expect(b.stderr).toMatch(/broken\.safetensors/);
     expect(b.stderr).not.toMatch(/\n\s+at /);
+    const missing = nn(work, ['serve', '--model', 'missing.safetensors', '--port', '0']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^error: missing\.safetensors: file not found\n$/);
     const c = nn(work, ['serve', '--port', '70000']);
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/--port/);
