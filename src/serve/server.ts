@@ -34,6 +34,9 @@ export interface ServeOptions {
   allowHosts?: string[];
   /** How often the runs and studies are looked at for live pages (ms). */
   pollMs?: number;
+  /** A client's time to send its headers, and its whole request (ms): 10 s and 30 s. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 export interface Serving {
@@ -117,7 +120,11 @@ export async function startServer(opts: ServeOptions): Promise<Serving> {
   ];
 
   let allowed = allowedHosts(host, opts.allowHosts);
-  const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
+  const headersTimeout = opts.headersTimeoutMs ?? 10_000;
+  const requestTimeout = opts.requestTimeoutMs ?? 30_000;
+  // Node looks for clients over their time every connectionsCheckingInterval (30 s by default): often enough here
+  const checking = Math.max(250, Math.min(1000, headersTimeout / 4));
+  const server = http.createServer({ requestTimeout, headersTimeout, keepAliveTimeout: 5_000, connectionsCheckingInterval: checking }, (req, res) => {
     void handle(req, res);
   });
   server.maxHeadersCount = 100;

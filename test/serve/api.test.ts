@@ -206,6 +206,31 @@ describe('refusals', () => {
     const r = await request(port, 'POST', '/api/predict', { headers: { 'Content-Type': 'image/png', 'Transfer-Encoding': 'chunked' }, body: Buffer.alloc(2 * 1024 * 1024 + 10, 1) });
     expect([r.status, r.json.error.code]).toEqual([413, 'too_large']);
   });
+  it('closes a client too slow to send its headers (slowloris), and keeps serving others', async () => {
+    const s = await startServer({ runs: path.join(work, 'runs'), model: path.join(work, 'runs/tiny'), port: 0, headersTimeoutMs: 1000, requestTimeoutMs: 2000 });
+    try {
+      const started = Date.now();
+      const reply = await new Promise<string>((resolve, reject) => {
+        const sock = net.connect(s.port, '127.0.0.1', () => sock.write(`GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n`)); // never ends its headers
+        let text = '';
+        const drip = setInterval(() => sock.write('X-Slow: 1\r\n'), 200);
+        sock.on('data', (d) => (text += d.toString()));
+        sock.on('close', () => {
+          clearInterval(drip);
+          resolve(text);
+        });
+        sock.on('error', () => {});
+        setTimeout(() => reject(new Error('the slow client was never closed')), 8000);
+      });
+      const waited = Date.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(900);
+      expect(waited).toBeLessThan(6000);
+      expect(reply).toMatch(/^(HTTP\/1\.1 408|$)/);
+      expect((await request(s.port, 'GET', '/api/health')).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  }, 20_000);
   it('keeps answering after 1,000 bad requests in a row', async () => {
     const bad = [
       () => post('/api/predict', '{', 'application/json'),
