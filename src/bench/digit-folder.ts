@@ -35,7 +35,8 @@ export async function writeDigitFolder(dir: string, count: number): Promise<stri
   };
   const width = String(count - 1).length;
   for (let i = 0; i < count; i++) files.push(path.join(dir, `${String(i).padStart(width, '0')}-${labels.data[i]}.png`));
-  // a few at a time: sharp works on libuv's thread pool
-  for (let i = 0; i < count; i += 16) await Promise.all(files.slice(i, i + 16).map((_, k) => write(i + k)));
+  // a few at a time: sharp works on libuv's thread pool. (16 at a time, once, after ten minutes of benchmarks on
+  // a loaded machine, the bench process died in a segmentation fault here: libvips is known to crash under pressure now and then.)
+  for (let i = 0; i < count; i += 4) await Promise.all(files.slice(i, i + 4).map((_, k) => write(i + k)));
   return files;
 }
