@@ -1,6 +1,7 @@
 /** Builds the nn program from its commands and runs it. No logic lives here. */
 import { Command } from 'commander';
 import { evalCommand } from './commands/eval';
+import { exportCommand } from './commands/export';
 import { predictCommand } from './commands/predict';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
@@ -19,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('train, evaluate and use from-scratch neural networks on MNIST digits')
     .version(require('../../package.json').version)
     .option('--debug', 'show stack traces for errors');
-  for (const cmd of [program, trainCommand(), evalCommand(), predictCommand(), tuneCommand(), serveCommand()]) {
+  for (const cmd of [program, trainCommand(), evalCommand(), predictCommand(), tuneCommand(), serveCommand(), exportCommand()]) {
     cmd.exitOverride().showSuggestionAfterError(true).configureOutput({ outputError: oneLine });
     if (cmd !== program) program.addCommand(cmd);
   }

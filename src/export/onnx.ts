@@ -1,0 +1,136 @@
+/**
+ * A trained model as an ONNX graph (opset 17, IR version 8: what ONNX Runtime
+ * 1.30 and Debian 12's python3-onnx 1.13 both read), built with the official
+ * schema compiled for protobufjs (the npm package onnx-proto), not by hand.
+ *
+ * The input is what a user has: `input`, float32 [N, 784], pixels 0..1 (x/255),
+ * white ink on black as MNIST stores them. The model's normalization is folded
+ * into the graph (Sub and Div by its mean and std, per pixel or global; none for
+ * plain scaling), so nothing else needs to know it. Outputs: `probabilities`
+ * [N, 10] (the output layer's activation, softmax for classifiers) and `logits`
+ * (the output layer before it). Dense layers are Gemm over the weights as nn
+ * stores them (In, Out); dropout is gone at inference; batch normalization is
+ * BatchNormalization on its running statistics; a residual block adds its input
+ * to its output. The producer, its version and the model config are in the file.
+ */
+import { onnx } from 'onnx-proto';
+import type { SavedModel } from '../io/modelfile';
+import { BatchNorm } from '../nn/batchnorm';
+import { Dense } from '../nn/dense';
+import { Dropout } from '../nn/dropout';
+import type { Layer } from '../nn/layer';
+import { Residual } from '../nn/residual';
+
+export const OPSET = 17;
+export const IR_VERSION = 8;
+
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+
+/** The bytes of the .onnx file. */
+export function exportOnnx(saved: SavedModel, producerVersion: string): Uint8Array {
+  const g = new GraphBuilder(saved);
+  const D = saved.rows * saved.cols;
+  let x = 'input';
+  const { mean, std } = saved.normalization;
+  if (saved.normalization.mode !== 'scale' || mean !== 0 || std !== 1) {
+    // the model was trained on (x - mean) / std; x here is already x/255
+    x = g.node('Sub', [x, g.constant('normalization.mean', typeof mean === 'number' ? [mean] : mean, [typeof mean === 'number' ? 1 : D])], 'normalize.sub');
+    x = g.node('Div', [x, g.constant('normalization.std', typeof std === 'number' ? [std] : std, [typeof std === 'number' ? 1 : D])], 'normalize.div');
+  }
+  const layers = saved.model.layers;
+  for (let i = 0; i < layers.length - 1; i++) x = g.layer(layers[i], x);
+  const last = layers[layers.length - 1] as Dense;
+  const logits = g.gemm(last, x, 'logits');
+  g.activation(last, logits, 'probabilities');
+  const model = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: '', version: OPSET }],
+    producerName: 'nn',
+    producerVersion,
+    docString: 'A from-scratch MNIST network trained by nn. input: float32 [N, 784], pixels 0..1 (x/255), white ink on black, row-major 28x28. Outputs: probabilities and logits [N, 10].',
+    metadataProps: [
+      { key: 'nn.config', value: JSON.stringify(saved.config) },
+      { key: 'nn.normalization', value: JSON.stringify(saved.normalization) },
+      { key: 'nn.input', value: JSON.stringify({ rows: saved.rows, cols: saved.cols, scale: '0..1 (x/255)' }) },
+    ],
+    graph: onnx.GraphProto.create({
+      name: 'nn',
+      node: g.nodes,
+      initializer: g.initializers,
+      input: [valueInfo('input', D)],
+      output: [valueInfo('probabilities', saved.model.outDim), valueInfo('logits', saved.model.outDim)],
+    }),
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+function valueInfo(name: string, width: number): onnx.IValueInfoProto {
+  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: width }] } } } };
+}
+
+class GraphBuilder {
+  readonly nodes: onnx.INodeProto[] = [];
+  readonly initializers: onnx.ITensorProto[] = [];
+
+  constructor(private readonly saved: SavedModel) {}
+
+  constant(name: string, values: ArrayLike<number>, dims: number[]): string {
+    const data = Float32Array.from(values);
+    this.initializers.push({ name, dims, dataType: FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+    return name;
+  }
+
+  param(name: string): string {
+    const v = this.saved.model.params.get(name);
+    return this.constant(name, v.data, v.shape); // as nn holds it: dense weights (In, Out)
+  }
+
+  node(op: string, inputs: string[], output: string, attribute: onnx.IAttributeProto[] = []): string {
+    this.nodes.push({ opType: op, input: inputs, output: [output], name: output, attribute });
+    return output;
+  }
+
+  layer(l: Layer, x: string): string {
+    if (l instanceof Dense) return this.activation(l, this.gemm(l, x, `${l.name}.linear`), `${l.name}.out`);
+    if (l instanceof Dropout) return x; // identity at inference
+    if (l instanceof BatchNorm) {
+      const p = l.name;
+      return this.node('BatchNormalization', [x, this.param(`${p}.weight`), this.param(`${p}.bias`), this.param(`${p}.running_mean`), this.param(`${p}.running_var`)], `${p}.out`, [floatAttr('epsilon', l.epsilon)]);
+    }
+    if (l instanceof Residual) {
+      let h = x;
+      for (const inner of l.layers) h = this.layer(inner, h);
+      return this.node('Add', [x, h], `layers.${l.index}.out`);
+    }
+    throw new Error(`ONNX export: layer kind ${l.kind} is not handled`);
+  }
+
+  /** y = x W + b, with W as nn stores it, (In, Out). */
+  gemm(l: Dense, x: string, out: string): string {
+    return this.node('Gemm', [x, this.param(`${l.name}.weight`), this.param(`${l.name}.bias`)], out);
+  }
+
+  activation(l: Dense, x: string, out: string): string {
+    const a = l.actOpts.alpha ?? 0;
+    switch (l.activation) {
+      case 'linear':
+        return this.node('Identity', [x], out);
+      case 'relu':
+        return this.node('Relu', [x], out);
+      case 'leaky_relu':
+        return this.node('LeakyRelu', [x], out, [floatAttr('alpha', a)]);
+      case 'elu':
+        return this.node('Elu', [x], out, [floatAttr('alpha', a)]);
+      case 'sigmoid':
+        return this.node('Sigmoid', [x], out);
+      case 'tanh':
+        return this.node('Tanh', [x], out);
+      case 'softmax':
+        return this.node('Softmax', [x], out, [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]);
+    }
+  }
+}
+
+function floatAttr(name: string, f: number): onnx.IAttributeProto {
+  return { name, type: onnx.AttributeProto.AttributeType.FLOAT, f };
+}
