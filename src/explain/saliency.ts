@@ -66,9 +66,26 @@ export class IntegratedGradients {
     return a;
   }
 
-  /** The attributions divided by the largest magnitude: -1..1 per pixel (all 0 for a blank image). */
-  map(pixels: Uint8Array, c: number): Float32Array {
-    const a = this.attributions(pixels, c);
+  /**
+   * The plain gradient d z_c / d p_j at the image itself (Simonyan et al. 2014): where a change of
+   * each pixel would move the score most, blank pixels included (on MNIST, mostly noise over the border).
+   */
+  gradient(pixels: Uint8Array, c: number): Float32Array {
+    const { model, x, g, raw } = this;
+    const D = model.inDim;
+    for (let j = 0; j < D; j++) raw[j] = pixels[j];
+    this.norm.applyFloat(raw, x, 0);
+    g.fill(0, 0, model.outDim);
+    g[c] = 1;
+    const dx = scoreGradients(model, x.subarray(0, D), 1, g.subarray(0, model.outDim), this.norm.shift);
+    const out = new Float32Array(D);
+    for (let j = 0; j < D; j++) out[j] = dx[j] * this.slope[j];
+    return out;
+  }
+
+  /** The attributions (or with `plain`, the gradient) divided by the largest magnitude: -1..1 per pixel (all 0 for a blank image). */
+  map(pixels: Uint8Array, c: number, plain = false): Float32Array {
+    const a = plain ? this.gradient(pixels, c) : this.attributions(pixels, c);
     let max = 0;
     for (let j = 0; j < a.length; j++) max = Math.max(max, Math.abs(a[j]));
     if (max > 0) for (let j = 0; j < a.length; j++) a[j] /= max;

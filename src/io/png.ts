@@ -130,12 +130,23 @@ function unfilter(raw: Uint8Array, w: number, h: number, bpp: number): Uint8Arra
 
 /** An 8-bit greyscale PNG of the pixels (row-major), each row unfiltered: small images, read by people. */
 export function encodeGrayPng(pixels: Uint8Array, width: number, height: number): Buffer {
-  const raw = Buffer.alloc((width + 1) * height);
-  for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+  return encodePng(pixels, width, height, 1);
+}
+
+/** An 8-bit RGB PNG of the pixels (row-major, 3 bytes a pixel), each row unfiltered. */
+export function encodeRgbPng(pixels: Uint8Array, width: number, height: number): Buffer {
+  return encodePng(pixels, width, height, 3);
+}
+
+function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3): Buffer {
+  const w = width * channels;
+  const raw = Buffer.alloc((w + 1) * height);
+  for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * w, (y + 1) * w), y * (w + 1) + 1);
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bits per sample; colour type 0 (grey), compression, filter, interlace all 0
+  ihdr[8] = 8; // bits per sample
+  ihdr[9] = channels === 1 ? 0 : 2; // colour type: grey, or RGB; compression, filter, interlace 0
   return Buffer.concat([Buffer.from(SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 

@@ -33,8 +33,12 @@ export function predictCommand(): Command {
     .addOption(new Option('--json', 'print a JSON array of {image, digit, confidence, probabilities}').conflicts('jsonl'))
     .option('--jsonl', 'print one JSON object {image, digit, confidence, probabilities} per line (JSON Lines)')
     .option('--save-input <dir>', 'also write the 28x28 image each prediction was made from, as PNG')
+    .option('--explain <dir>', 'also write, for each image, a PNG of its 28x28 input beside a map of the pixels that decided it')
+    .addOption(new Option('--method <name>', 'with --explain: integrated gradients (from a black image) or the plain gradient').choices(['integrated-gradients', 'gradient']).default('integrated-gradients'))
+    .addOption(new Option('--steps <n>', "with --explain: integrated gradients' steps").argParser(intOption('--steps', 1)).default(64))
+    .addOption(new Option('--class <k>', 'with --explain: explain this digit instead of the guess').argParser(intOption('--class', 0)))
     .addHelpText('after', BAD_FILES)
-    .action(async (args: string[], opts: { model?: string; top: number; json?: boolean; jsonl?: boolean; saveInput?: string }) => {
+    .action(async (args: string[], opts: { model?: string; top: number; json?: boolean; jsonl?: boolean; saveInput?: string; explain?: string; method: string; steps: number; class?: number }) => {
       // required here, not above: nn train and nn tune need none of this
       const { loadDigit, writeGrayPng } = require('../../io/image') as typeof import('../../io/image');
       const { listImages } = require('../../io/inputs') as typeof import('../../io/inputs');
@@ -49,6 +53,15 @@ export function predictCommand(): Command {
       const classifier = new Classifier(model, normalization, rows * cols);
       const inputs = listImages(args);
       if (opts.saveInput) checkSaveNames(inputs, opts.saveInput);
+      if (opts.class !== undefined && opts.class >= model.outDim) throw new UserError(`--class ${opts.class}: the model has ${model.outDim} classes, 0 to ${model.outDim - 1}`);
+      if (!opts.explain && (opts.class !== undefined || opts.method !== 'integrated-gradients' || opts.steps !== 64)) throw new UserError('--class, --method and --steps go with --explain DIR');
+      let explainer: import('../../explain/saliency').IntegratedGradients | null = null;
+      if (opts.explain) {
+        checkSaveNames(inputs, opts.explain);
+        const { IntegratedGradients } = require('../../explain/saliency') as typeof import('../../explain/saliency');
+        const { Normalizer } = require('../../data/normalize') as typeof import('../../data/normalize');
+        explainer = new IntegratedGradients(model, new Normalizer(normalization, rows * cols), opts.steps);
+      }
 
       const out = new Output();
       if (opts.json) out.add('[');
@@ -78,7 +91,17 @@ export function predictCommand(): Command {
           }
           await writeGrayPng(r.value.pixels, 28, 28, file);
         }
-        const record = { image: inp.path, digit: p.digit, confidence: p.confidence, probabilities: p.probabilities };
+        let explanation: string | undefined;
+        if (explainer) {
+          explanation = path.join(opts.explain!, inp.saveAs.replace(/\.28x28\.png$/, '.explain.png'));
+          const dir = path.dirname(explanation);
+          if (!savedDirs.has(dir)) {
+            fs.mkdirSync(dir, { recursive: true });
+            savedDirs.add(dir);
+          }
+          writeExplanation(explanation, r.value.pixels, explainer.map(r.value.pixels, opts.class ?? p.digit, opts.method === 'gradient'), rows);
+        }
+        const record = { image: inp.path, digit: p.digit, confidence: p.confidence, probabilities: p.probabilities, ...(explanation ? { explanation } : {}) };
         if (opts.json) out.add(`${written ? ',' : ''}\n${JSON.stringify(record)}`);
         else if (opts.jsonl) out.add(`${JSON.stringify(record)}\n`);
         else {
@@ -92,6 +115,15 @@ export function predictCommand(): Command {
       if (failed && inputs.length === 1) throw firstError;
       if (failed) throw new UserError(`${failed} of ${inputs.length} images could not be classified (each is named above); the other ${written} were`);
     });
+}
+
+/** The input beside its explanation map, as an RGB PNG written atomically. */
+function writeExplanation(file: string, pixels: Uint8Array, map: Float32Array, side: number): void {
+  const { explanationImage } = require('../../explain/heatmap') as typeof import('../../explain/heatmap');
+  const { encodeRgbPng } = require('../../io/png') as typeof import('../../io/png');
+  const { writeFileAtomic } = require('../../io/atomic') as typeof import('../../io/atomic');
+  const img = explanationImage(pixels, map, side);
+  writeFileAtomic(file, encodeRgbPng(img.data, img.width, img.height));
 }
 
 /** Two images saved under one name would overwrite each other: refuse before anything is written. */
