@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { evalCommand } from './commands/eval';
 import { exportCommand } from './commands/export';
 import { inspectCommand } from './commands/inspect';
+import { pruneCommand } from './commands/prune';
 import { predictCommand } from './commands/predict';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
@@ -21,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('train, evaluate and use from-scratch neural networks on MNIST digits')
     .version(require('../../package.json').version)
     .option('--debug', 'show stack traces for errors');
-  for (const cmd of [program, trainCommand(), evalCommand(), predictCommand(), tuneCommand(), serveCommand(), exportCommand(), inspectCommand()]) {
+  for (const cmd of [program, trainCommand(), evalCommand(), predictCommand(), tuneCommand(), serveCommand(), exportCommand(), inspectCommand(), pruneCommand()]) {
     cmd.exitOverride().showSuggestionAfterError(true).configureOutput({ outputError: oneLine });
     if (cmd !== program) program.addCommand(cmd);
   }

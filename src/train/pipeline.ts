@@ -51,12 +51,21 @@ export interface RunHooks {
   started?: (trainer: Trainer) => void;
   /** Skip measuring the final model when training was stopped (a pruned trial of nn tune: nobody reads it). */
   skipEvaluationWhenStopped?: boolean;
+  /** Start from these parameters (the model's whole flat block) instead of a fresh initialization: fine-tuning. */
+  initialParams?: Float32Array;
+  /** The model, once built and before training (callbacks that work on its weights). */
+  onModel?: (model: Model) => void;
 }
 
 export async function runTraining(cfg: Config, data: PreparedData, callbacks: Callback[], hooks: RunHooks = {}): Promise<TrainOutcome> {
   const { ds, split } = data;
   const normalization = fitNormalization(cfg.data.normalize, cfg.data.perPixel, ds.images, split.train, ds.dim);
   const model = new Model(cfg.model, ds.dim, cfg.seed);
+  if (hooks.initialParams) {
+    if (hooks.initialParams.length !== model.params.data.length) throw new Error(`initial parameters: ${hooks.initialParams.length} values for a model of ${model.params.data.length}`);
+    model.params.data.set(hooks.initialParams);
+  }
+  hooks.onModel?.(model);
   // standardized batches keep their zeros when the first layer takes the shift (data/normalize.ts)
   const norm = new Normalizer(normalization, ds.dim, model.takesInputShift);
   const loss = makeLoss(cfg.training.loss, model.outputActivation);

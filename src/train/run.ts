@@ -36,6 +36,9 @@ export interface RunRequest {
   markLatest?: boolean; // record the run in runs/.latest (default true)
   measureWhenStopped?: boolean; // measure the model on validation and test when stopped early (default true)
   callbacks?: (config: Config) => Callback[]; // given the resolved config (progress shows its epochs)
+  /** Fine-tuning: start from these parameters, and see the model before it trains (runTraining's hooks). */
+  initialParams?: Float32Array;
+  onModel?: (model: import('../nn/model').Model) => void;
   /** Once the folder is chosen, before training: what is about to run, for a caller's message. */
   onStart?: (s: RunStart) => void;
   /**
@@ -121,6 +124,8 @@ export async function trainRun(req: RunRequest): Promise<RunResult> {
         writeEpochsCsv(dir, s.history); // the epochs so far, for whoever follows the run
       },
       skipEvaluationWhenStopped: req.measureWhenStopped === false,
+      initialParams: req.initialParams,
+      onModel: req.onModel,
     });
     // (the watch stays while the files are written: a second signal then quits at once, and every
     // file is written atomically, so each is the old one or the new one)
