@@ -120,7 +120,7 @@ describe('nn prune', () => {
   it('refuses a bad sparsity or a model without its run, in one line, exit 2', () => {
     const a = nn(['prune', '--model', 'runs/tiny', '--sparsity', '1.5']);
     expect(a.status).toBe(2);
-    expect(a.stderr).toMatch(/--sparsity.*between 0 and 1/);
+    expect(a.stderr).toMatch(/--sparsity.*from 0 to below 1/);
     fs.mkdirSync(path.join(work, 'alone'), { recursive: true });
     fs.copyFileSync(path.join(work, 'runs/tiny/model.safetensors'), path.join(work, 'alone/model.safetensors'));
     const b = nn(['prune', '--model', 'alone', '--sparsity', '0.5']);

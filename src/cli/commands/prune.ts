@@ -9,7 +9,7 @@ export function pruneCommand(): Command {
   return new Command('prune')
     .description("prune a trained model's dense weights by magnitude to a sparsity, fine-tuning as it rises (Zhu & Gupta 2017); writes a new run")
     .option('-m, --model <path>', 'model.safetensors or its run folder (default: the most recent run)')
-    .requiredOption('-s, --sparsity <share>', 'the share of dense weights set to 0 at the end, e.g. 0.9', parseShare)
+    .requiredOption('-s, --sparsity <share>', "the share of the hidden layers' weights set to 0 at the end, e.g. 0.9 (0: the same fine-tuning without pruning)", parseShare)
     .addOption(new Option('-e, --epochs <n>', 'fine-tuning epochs: the sparsity rises over the first two thirds').argParser(intOption('--epochs', 1)).default(10))
     .option('--lr <rate>', "the fine-tuning learning rate (default: the run's own)", parseRate)
     .option('-o, --out <dir>', 'the new run folder (default: runs/<run>-pruned-<percent>)')
@@ -64,7 +64,7 @@ function readTestAccuracy(dir: string): number | null {
 
 function parseShare(v: string): number {
   const x = Number(v);
-  if (!/^\s*[\d.]+\s*$/.test(v) || !(x > 0 && x < 1)) throw new (require('commander').InvalidArgumentError)('expected a share between 0 and 1, e.g. 0.9.');
+  if (!/^\s*[\d.]+\s*$/.test(v) || !(x >= 0 && x < 1)) throw new (require('commander').InvalidArgumentError)('expected a share from 0 to below 1, e.g. 0.9 (0: fine-tune the same way without pruning, the baseline to compare with).');
   return x;
 }
 
