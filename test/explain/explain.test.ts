@@ -4,7 +4,6 @@
  * gradient) on those pixels only; the picture nn predict --explain writes shows
  * them there; the command writes one picture per image and refuses bad options.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
@@ -16,6 +15,7 @@ import { IntegratedGradients } from '../../src/explain/saliency';
 import { encodeRgbPng } from '../../src/io/png';
 import { Model } from '../../src/nn/model';
 import { randomArray } from '../helpers/gradcheck';
+import { buildDist, REPO, runNn, trainIn } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
 const D = 784;
@@ -77,16 +77,12 @@ describe('explanations of a network that looks at known pixels', () => {
 });
 
 describe('nn predict --explain', () => {
-  const REPO = path.resolve(__dirname, '../..');
   let work: string;
-  const nn = (args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin/nn'), ...args], { cwd: work, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000 });
+  const nn = (args: string[]) => runNn(work, args, 60_000);
   beforeAll(() => {
-    const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: REPO, encoding: 'utf8' });
-    if (tsc.status !== 0) throw new Error(`tsc failed: ${tsc.stdout}`);
+    buildDist();
     work = tempDir('nn-explain-');
-    fs.writeFileSync(path.join(work, 'tiny.json'), JSON.stringify({ data: { subset: 0.05 }, model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'dense', units: 10, activation: 'softmax' }] }, training: { epochs: 1 } }));
-    const t = nn(['train', '--config', 'tiny.json', '--out', 'run', '--no-charts', '--quiet']);
-    if (t.status !== 0) throw new Error(t.stderr);
+    trainIn(work, 'tiny', { data: { subset: 0.05 }, model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'dense', units: 10, activation: 'softmax' }] }, training: { epochs: 1 } }, 'run');
   }, 120_000);
 
   it('writes a picture for each image and names it in the JSON', async () => {

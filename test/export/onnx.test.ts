@@ -17,10 +17,9 @@ import { defaultDataDir } from '../../src/data/mnist';
 import { Normalizer } from '../../src/data/normalize';
 import { loadModel } from '../../src/io/modelfile';
 import { allocF32 } from '../../src/kernels/memory';
+import { buildDist, runNn, trainIn } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
-const REPO = path.resolve(__dirname, '../..');
-const BIN = path.join(REPO, 'bin/nn');
 const TOL = 1e-5;
 
 const MODELS: Record<string, unknown> = {
@@ -42,16 +41,13 @@ const MODELS: Record<string, unknown> = {
 };
 
 let work: string;
-const nn = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: work, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8', timeout: 120_000 });
+const nn = (args: string[]) => runNn(work, args);
 
 beforeAll(() => {
-  const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: REPO, encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`tsc -p . failed:\n${tsc.stdout}${tsc.stderr}`);
+  buildDist();
   work = tempDir('nn-export-');
   for (const [name, cfg] of Object.entries(MODELS)) {
-    fs.writeFileSync(path.join(work, `${name}.json`), JSON.stringify(cfg));
-    const t = nn(['train', '--config', `${name}.json`, '--no-charts', '--quiet']);
-    if (t.status !== 0) throw new Error(`nn train ${name}: ${t.stderr}`);
+    trainIn(work, name, cfg, `runs/${name}`);
     const e = nn(['export', '--model', `runs/${name}`, '--format', 'onnx']);
     if (e.status !== 0) throw new Error(`nn export ${name}: ${e.stderr}`);
   }

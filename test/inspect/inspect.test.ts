@@ -5,7 +5,6 @@
  * purpose: every incoming weight and the bias negative, on inputs that are never
  * negative); histograms that count every value; and the command's files.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
@@ -14,20 +13,17 @@ import { readRawConfig, resolveConfig } from '../../src/config/load';
 import { ACTIVATION_IMAGES, inspectModel } from '../../src/inspect/inspect';
 import { loadModel, saveModel } from '../../src/io/modelfile';
 import { prepareData } from '../../src/train/pipeline';
+import { buildDist, runNn, trainIn } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
-const REPO = path.resolve(__dirname, '../..');
 let work: string;
 let file: string;
-const nn = (args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin/nn'), ...args], { cwd: work, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000 });
+const nn = (args: string[]) => runNn(work, args, 60_000);
 
 beforeAll(() => {
-  const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: REPO, encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`tsc failed: ${tsc.stdout}`);
+  buildDist();
   work = tempDir('nn-inspect-');
-  fs.writeFileSync(path.join(work, 'tiny.json'), JSON.stringify({ data: { subset: 0.05, normalize: 'scale' }, model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 10, activation: 'softmax' }] }, training: { epochs: 1 } }));
-  const t = nn(['train', '--config', 'tiny.json', '--out', 'run', '--no-charts', '--quiet']);
-  if (t.status !== 0) throw new Error(t.stderr);
+  trainIn(work, 'tiny', { data: { subset: 0.05, normalize: 'scale' }, model: { layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'dense', units: 16, activation: 'relu' }, { type: 'dense', units: 10, activation: 'softmax' }] }, training: { epochs: 1 } }, 'run');
   // units 0, 1 and 2 of the first layer can never fire; a quarter of the second layer's weights are pruned
   file = path.join(work, 'run', 'model.safetensors');
   const saved = loadModel(file);

@@ -5,7 +5,6 @@
  * weights stay 0 through optimizer steps; the output layer is untouched; and
  * nn prune end to end writes a run whose hidden weights have the asked sparsity.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { MagnitudePruning } from '../../src/prune/magnitude';
 import { fineTuneSchedule, sparsityAt, type PruningSchedule } from '../../src/prune/schedule';
 import type { EpochLog } from '../../src/train/callbacks';
 import { randomArray } from '../helpers/gradcheck';
+import { buildDist, runNn, trainIn } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
 describe('the gradual pruning schedule (Zhu & Gupta 2017, eq. 1)', () => {
@@ -88,16 +88,12 @@ describe('magnitude pruning as a callback', () => {
 });
 
 describe('nn prune', () => {
-  const REPO = path.resolve(__dirname, '../..');
   let work: string;
-  const nn = (args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin/nn'), ...args], { cwd: work, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8', timeout: 120_000 });
+  const nn = (args: string[]) => runNn(work, args);
   beforeAll(() => {
-    const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: REPO, encoding: 'utf8' });
-    if (tsc.status !== 0) throw new Error(`tsc failed: ${tsc.stdout}`);
+    buildDist();
     work = tempDir('nn-prune-');
-    fs.writeFileSync(path.join(work, 'tiny.json'), JSON.stringify({ data: { subset: 0.1 }, model: { layers: [{ type: 'dense', units: 64, activation: 'relu' }, { type: 'dense', units: 32, activation: 'relu' }, { type: 'dense', units: 10, activation: 'softmax' }] }, training: { epochs: 3 } }));
-    const t = nn(['train', '--config', 'tiny.json', '--out', 'runs/tiny', '--no-charts', '--quiet']);
-    if (t.status !== 0) throw new Error(t.stderr);
+    trainIn(work, 'tiny', { data: { subset: 0.1 }, model: { layers: [{ type: 'dense', units: 64, activation: 'relu' }, { type: 'dense', units: 32, activation: 'relu' }, { type: 'dense', units: 10, activation: 'softmax' }] }, training: { epochs: 3 } }, 'runs/tiny');
   }, 120_000);
 
   it('writes a new run whose hidden weights have the sparsity asked, and which the other commands take', () => {

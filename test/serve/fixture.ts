@@ -4,30 +4,24 @@
  * through the real command line, and HTTP helpers that send exactly what is
  * given (raw Host and Origin headers included).
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { buildDist, REPO, runNn, trainIn, type CliResult } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
-export const REPO = path.resolve(__dirname, '../..');
-export const BIN = path.join(REPO, 'bin/nn');
+export { BIN, REPO } from '../helpers/cli';
 export const SAMPLES = path.join(REPO, 'data/samples');
 
-export function nn(cwd: string, args: string[], timeout = 120_000): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8', timeout });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+export function nn(cwd: string, args: string[], timeout = 120_000): CliResult {
+  return runNn(cwd, args, timeout);
 }
 
 /** Builds dist/ (the CLI runs from it), then a folder with runs/tiny trained on 5% of MNIST. */
 export function workspace(prefix: string): string {
-  const tsc = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: REPO, encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`tsc -p . failed:\n${tsc.stdout}${tsc.stderr}`);
+  buildDist();
   const work = tempDir(prefix);
-  fs.writeFileSync(path.join(work, 'tiny.json'), JSON.stringify(tinyConfig(2)));
-  const train = nn(work, ['train', '--config', 'tiny.json', '--no-charts', '--quiet']);
-  if (train.status !== 0) throw new Error(`nn train failed: ${train.stderr}`);
+  trainIn(work, 'tiny', tinyConfig(2), 'runs/tiny');
   return work;
 }
 
