@@ -19,7 +19,7 @@ export const PYTHON = '/usr/bin/python3';
 /** The bench's entry, which runs one of our runs as a child with --child. */
 export const BENCH = path.join(__dirname, 'bench.js');
 /** nn as users run it. */
-export const NN = path.join(REPO, "bin", "nn");
+export const NN = path.join(REPO, 'bin', 'nn');
 
 export interface RunResult {
   tool: string;

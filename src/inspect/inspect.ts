@@ -56,7 +56,7 @@ export function inspectModel(modelPath: string, saved: SavedModel): InspectRepor
   const { model } = saved;
   const flat: Layer[] = model.allLayers().filter((l) => !(l instanceof Residual));
   const dense = flat.filter((l): l is Dense => l instanceof Dense);
-  const acts = activationStats(modelPath, saved, dense);
+  const { stats: acts, images } = activationStats(modelPath, saved, dense);
   const layers: LayerReport[] = flat.map((l) => {
     const specs = l.paramSpecs().filter((s) => !s.buffer);
     const parameters = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
@@ -76,7 +76,7 @@ export function inspectModel(modelPath: string, saved: SavedModel): InspectRepor
     model: modelPath,
     parameters: model.params.trainable,
     layers,
-    images: acts.size ? Math.min(ACTIVATION_IMAGES, acts.images) : 0,
+    images,
     firstWeights: first instanceof Dense ? { data: model.params.get(`${first.name}.weight`).data, inputs: first.inDim, units: first.outDim } : null,
   };
 }
@@ -96,16 +96,14 @@ function histogram(v: ArrayLike<number>): Histogram {
 }
 
 /** Each hidden dense layer's outputs on the run's test images (none without the run's config.json). */
-function activationStats(modelPath: string, saved: SavedModel, dense: Dense[]): Map<Dense, { histogram: Histogram; dead: number | null }> & { images: number } {
-  const out = new Map<Dense, { histogram: Histogram; dead: number | null }>() as Map<Dense, { histogram: Histogram; dead: number | null }> & { images: number };
-  out.images = 0;
+function activationStats(modelPath: string, saved: SavedModel, dense: Dense[]): { stats: Map<Dense, { histogram: Histogram; dead: number | null }>; images: number } {
+  const stats = new Map<Dense, { histogram: Histogram; dead: number | null }>();
   const cfgPath = path.join(path.dirname(modelPath), 'config.json');
-  if (!fs.existsSync(cfgPath)) return out;
+  if (!fs.existsSync(cfgPath)) return { stats, images: 0 };
   const config = resolveConfig(readRawConfig(cfgPath), cfgPath);
   const { ds, split } = prepareData(config);
-  if (ds.dim !== saved.model.inDim) return out;
+  if (ds.dim !== saved.model.inDim) return { stats, images: 0 };
   const idx = split.test.subarray(0, ACTIVATION_IMAGES);
-  out.images = idx.length;
   const hidden = dense.slice(0, -1);
   const values = new Map(hidden.map((l) => [l, new Float32Array(idx.length * l.outDim)]));
   const norm = new Normalizer(saved.normalization, ds.dim, saved.model.takesInputShift);
@@ -125,7 +123,7 @@ function activationStats(modelPath: string, saved: SavedModel, dense: Dense[]): 
       for (let i = 0; i < v.length; i++) if (v[i] > 0) fired[i % l.outDim] = 1;
       dead = fired.reduce((a, f) => a + (f ? 0 : 1), 0) / l.outDim;
     }
-    out.set(l, { histogram: histogram(v), dead });
+    stats.set(l, { histogram: histogram(v), dead });
   }
-  return out;
+  return { stats, images: idx.length };
 }

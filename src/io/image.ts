@@ -367,15 +367,6 @@ async function digitFromFileBytes(path: string, bytes: Buffer): Promise<DigitIma
   return digitFromGray(path, gray);
 }
 
-/**
- * loadDigit for the images decoded here, all synchronous and without sharp (a
- * worker thread runs it); null for an image only sharp can decode.
- */
-export function loadPlainDigit(path: string): DigitImage | null {
-  const gray = decodeOwn(path, readInputFile(path));
-  return gray && digitFromGray(path, gray);
-}
-
 /** Steps 3-7 of the recipe on a decoded image; `path` names it in the message when there is no ink. */
 export function digitFromGray(path: string, gray: GrayImage): DigitImage {
   const inverted = detectInverted(gray);

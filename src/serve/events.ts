@@ -131,7 +131,7 @@ export class EventHub {
       const before = this.studies.get(name);
       this.studies.set(name, stamp);
       if (before === undefined || before === stamp) continue;
-      const d = await this.studiesFolder.detail(name).catch(() => null);
+      const d = await this.studiesFolder.summary(name).catch(() => null);
       if (d) this.emit('trial', { study: name, trials: d.trials, states: d.states, best: d.best });
     }
   }

@@ -119,7 +119,7 @@ export async function startServer(opts: ServeOptions): Promise<Serving> {
     { pattern: /^\/api\/events$/, methods: { GET: () => ({ events: true }) } },
   ];
 
-  let allowed = allowedHosts(host, opts.allowHosts);
+  const allowed = allowedHosts(host, opts.allowHosts);
   const headersTimeout = opts.headersTimeoutMs ?? 10_000;
   const requestTimeout = opts.requestTimeoutMs ?? 30_000;
   // Node looks for clients over their time every connectionsCheckingInterval (30 s by default): often enough here
@@ -181,7 +181,6 @@ export async function startServer(opts: ServeOptions): Promise<Serving> {
     });
   });
   const addr = server.address() as AddressInfo;
-  allowed = allowedHosts(host, opts.allowHosts); // (the same; the port is checked by Origin)
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   if (!isLoopback(host)) notes.push(`listening beyond this machine on ${host}: every request needs the token`);
 

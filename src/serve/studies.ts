@@ -79,36 +79,41 @@ export class StudiesFolder {
   async list(): Promise<StudySummary[]> {
     const out: StudySummary[] = [];
     for (const { name } of this.names()) {
-      const d = await this.detail(name).catch(() => null);
-      if (d) out.push({ name: d.name, metric: d.metric, storage: d.storage, trials: d.trials, states: d.states, best: d.best });
+      const s = await this.summary(name).catch(() => null);
+      if (s) out.push(s);
     }
     return out;
   }
 
+  /** The counts and best value of a study (no charts: for the listing and live events); null when not listed. */
+  async summary(name: string): Promise<StudySummary | null> {
+    const t = await this.trials(name);
+    return t && summarize(name, t);
+  }
+
   /** null when no listed study has this name. */
   async detail(name: string): Promise<StudyDetail | null> {
-    const found = this.names().find((s) => s.name === name);
-    if (!found) return null;
-    const { store, definition } = await this.store(found.name, found.dir);
-    const trials = bestFirst(await store.trials(), definition.metric);
-    const states: Record<string, number> = {};
-    for (const t of trials) states[t.state] = (states[t.state] ?? 0) + 1;
-    const complete = trials.filter((t) => t.state === 'complete' && t.value !== null);
-    const reported = trials.some((t) => t.reports.size > 0);
+    const t = await this.trials(name);
+    if (!t) return null;
+    const { trials, definition } = t;
+    const complete = trials.filter((x) => x.state === 'complete' && x.value !== null);
     return {
-      name,
-      metric: definition.metric,
-      storage: store.db.where,
-      trials: trials.length,
-      states,
-      best: complete.length ? complete[0].value : null,
+      ...summarize(name, t),
       direction: directionOf(definition.metric),
       space: definition.space.map((p) => p.path),
       rows: trials.map(row),
-      charts: reported
+      charts: trials.some((x) => x.reports.size > 0)
         ? { history: toVega(historySpec(trials, definition.metric, directionOf(definition.metric))), parallel: complete.length ? toVega(parallelSpec(trials, definition.space, definition.metric)) : null }
         : null,
     };
+  }
+
+  /** A listed study's trials, best first, with its definition and where it is kept. */
+  private async trials(name: string): Promise<StudyTrials | null> {
+    const found = this.names().find((s) => s.name === name);
+    if (!found) return null;
+    const { store, definition } = await this.store(found.name, found.dir);
+    return { trials: bestFirst(await store.trials(), definition.metric), definition, where: store.db.where };
   }
 
   /** A signature of the study's trials (states and reports), to notice changes cheaply. */
@@ -136,6 +141,19 @@ export class StudiesFolder {
     }
     return p;
   }
+}
+
+interface StudyTrials {
+  trials: TrialRecord[]; // best first
+  definition: StudyDefinition;
+  where: string;
+}
+
+function summarize(name: string, { trials, definition, where }: StudyTrials): StudySummary {
+  const states: Record<string, number> = {};
+  for (const t of trials) states[t.state] = (states[t.state] ?? 0) + 1;
+  const best = trials.find((t) => t.state === 'complete' && t.value !== null);
+  return { name, metric: definition.metric, storage: where, trials: trials.length, states, best: best ? best.value : null };
 }
 
 function row(t: TrialRecord): TrialRow {

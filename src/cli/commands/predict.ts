@@ -69,6 +69,13 @@ export function predictCommand(): Command {
       let failed = 0;
       let firstError: unknown;
       const savedDirs = new Set<string>();
+      const makeDirOf = (file: string) => {
+        const dir = path.dirname(file);
+        if (!savedDirs.has(dir)) {
+          fs.mkdirSync(dir, { recursive: true });
+          savedDirs.add(dir);
+        }
+      };
       for await (const r of orderedMap(inputs, IN_FLIGHT, (inp) => loadDigit(inp.path))) {
         const inp = inputs[written + failed];
         if (!r.ok) {
@@ -84,21 +91,13 @@ export function predictCommand(): Command {
         const p = classifier.classify(r.value.pixels);
         if (opts.saveInput) {
           const file = path.join(opts.saveInput, inp.saveAs);
-          const dir = path.dirname(file);
-          if (!savedDirs.has(dir)) {
-            fs.mkdirSync(dir, { recursive: true });
-            savedDirs.add(dir);
-          }
+          makeDirOf(file);
           await writeGrayPng(r.value.pixels, 28, 28, file);
         }
         let explanation: string | undefined;
         if (explainer) {
           explanation = path.join(opts.explain!, inp.saveAs.replace(/\.28x28\.png$/, '.explain.png'));
-          const dir = path.dirname(explanation);
-          if (!savedDirs.has(dir)) {
-            fs.mkdirSync(dir, { recursive: true });
-            savedDirs.add(dir);
-          }
+          makeDirOf(explanation);
           writeExplanation(explanation, r.value.pixels, explainer.map(r.value.pixels, opts.class ?? p.digit, opts.method === 'gradient'), rows);
         }
         const record = { image: inp.path, digit: p.digit, confidence: p.confidence, probabilities: p.probabilities, ...(explanation ? { explanation } : {}) };

@@ -1,7 +1,7 @@
 /** nn prune: magnitude pruning of a trained model's dense weights, fine-tuned as the sparsity rises, into a new run. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../../util/errors';
 import { intOption } from '../options';
 
@@ -64,12 +64,12 @@ function readTestAccuracy(dir: string): number | null {
 
 function parseShare(v: string): number {
   const x = Number(v);
-  if (!/^\s*[\d.]+\s*$/.test(v) || !(x >= 0 && x < 1)) throw new (require('commander').InvalidArgumentError)('expected a share from 0 to below 1, e.g. 0.9 (0: fine-tune the same way without pruning, the baseline to compare with).');
+  if (!/^\s*[\d.]+\s*$/.test(v) || !(x >= 0 && x < 1)) throw new InvalidArgumentError('expected a share from 0 to below 1, e.g. 0.9 (0: fine-tune the same way without pruning, the baseline to compare with).');
   return x;
 }
 
 function parseRate(v: string): number {
   const x = Number(v);
-  if (!(x > 0 && Number.isFinite(x))) throw new (require('commander').InvalidArgumentError)('expected a positive number.');
+  if (!(x > 0 && Number.isFinite(x))) throw new InvalidArgumentError('expected a positive number.');
   return x;
 }
