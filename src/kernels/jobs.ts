@@ -19,6 +19,7 @@ export const OP_BACKWARD_WEIGHT = 3;
 export const OP_ADAM = 4;
 export const OP_GATHER = 5;
 export const OP_FORWARD_HALVES = 6;
+export const OP_QLINEAR = 7;
 export const OP_EXIT = 99;
 
 // Int32 slots of the control block.
@@ -75,6 +76,14 @@ export function runPart(w: KernelExports, ctrl: Int32Array, f: Float32Array, ind
     case OP_ADAM: {
       const o = r0 * 4;
       if (r0 < r1) w.adam(a(0) + o, a(1) + o, a(2) + o, a(3) + o, r1 - r0, f[FARGS], f[FARGS + 1], f[FARGS + 2], f[FARGS + 3], f[FARGS + 4], f[FARGS + 5], f[FARGS + 6]);
+      return;
+    }
+    case OP_QLINEAR: {
+      // by rows: each thread quantizes its rows into their lists, then runs them through the int8 weights
+      if (r0 < r1) {
+        w.quantize_rows(a(0), a(1), a(2), a(3), a(4), a(5), r0, r1, a(6));
+        w.qlinear(a(2), a(3), a(4), a(5), a(7), a(8), a(9), a(10), a(11), a(12), a(13), r0, r1, a(14));
+      }
       return;
     }
     case OP_GATHER: {

@@ -62,3 +62,8 @@ export function inMemory(a: ArrayBufferView): boolean {
 export function bytesInUse(): number {
   return top - RESERVED_BYTES;
 }
+
+export function allocI8(n: number): Int8Array {
+  const at = reserve(n);
+  return new Int8Array(memory.buffer, at, n);
+}

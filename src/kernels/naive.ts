@@ -106,3 +106,42 @@ export function batchnormBackwardNaive(dy: Float32Array, xh: Float32Array, inv: 
     for (let r = 0; r < B; r++) dy[r * N + j] = k * (dy[r * N + j] - sum / B - (xh[r * N + j] * dot) / B);
   }
 }
+
+/**
+ * The int8 dense layer (nn quantize), plainly: W (Out, In) int8, one scale per output; each input row
+ * quantized on its own (mode 0: symmetric, sx = max(max|x| / 127, 1e-30), q = roundEven(x / sx) in
+ * [-127, 127]; mode 1: pixel bytes as floats, sx = 1, q = roundEven(x) in [0, 255]); the integer
+ * sum Σ_i q_i W_oi, then y = f32(sum) * (sx * sw_o) + bias_o in float32, ReLU when `relu`.
+ * Returns the integer sums (B, Out) too, for tests of the integer kernels.
+ */
+export function qlinearForwardNaive(X: Float32Array, W: Int8Array, wscale: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, mode: 0 | 1, relu: boolean): Int32Array {
+  const f = Math.fround;
+  const sums = new Int32Array(B * Out);
+  const q = new Int32Array(In);
+  for (let b = 0; b < B; b++) {
+    let sx = 1;
+    if (mode === 0) {
+      let m = 0;
+      for (let i = 0; i < In; i++) m = Math.max(m, Math.abs(X[b * In + i]));
+      sx = Math.max(f(m / 127), f(1e-30));
+    }
+    for (let i = 0; i < In; i++) {
+      const v = roundHalfEven(f(X[b * In + i] / sx));
+      q[i] = Number.isNaN(v) ? 0 : mode === 0 ? Math.min(127, Math.max(-127, v)) : Math.min(255, Math.max(0, v));
+    }
+    for (let o = 0; o < Out; o++) {
+      let s = 0;
+      for (let i = 0; i < In; i++) s += q[i] * W[o * In + i];
+      sums[b * Out + o] = s;
+      const y = f(f(f(s) * f(sx * wscale[o])) + bias[o]);
+      Y[b * Out + o] = relu && !(y > 0) ? 0 : y;
+    }
+  }
+  return sums;
+}
+
+/** Round to the nearest integer, halves to the even one (IEEE 754's default, wasm's f32.nearest, ONNX's Round). */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v); // halves up
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}

@@ -6,9 +6,10 @@
  * TypeScript kernel instead.
  */
 import type { Kernels } from './index';
-import { OP_ADAM, OP_BACKWARD_INPUT, OP_BACKWARD_WEIGHT, OP_FORWARD, OP_FORWARD_HALVES, OP_GATHER, part } from './jobs';
+import { OP_ADAM, OP_BACKWARD_INPUT, OP_BACKWARD_WEIGHT, OP_FORWARD, OP_FORWARD_HALVES, OP_GATHER, OP_QLINEAR, part } from './jobs';
+import { qlinearForward as qlinearTs } from './int8';
 import { augment as augmentTs } from './augment';
-import { allocF32, allocU8, inMemory, memory } from './memory';
+import { allocF32, allocU32, allocU8, inMemory, memory } from './memory';
 import { runJob } from './threads';
 import * as naive from './naive';
 import * as ts from './ts';
@@ -50,6 +51,16 @@ function shiftedBias(w: KernelExports, shift: Float32Array, Wt: Float32Array, bi
   return shifted.subarray(0, Out);
 }
 
+// The int8 layers' lists of non-zero input pairs (wasm/int8.ts), counts and row scales, grown as needed.
+let qlists: Uint8Array | null = null;
+let qrows: Uint32Array | null = null;
+function quantScratch(B: number, In2: number): { lists: number; stride: number; counts: number; scales: number } {
+  const stride = (In2 + 1) * 8; // one entry past the last: quantize_rows writes it
+  if (!qlists || qlists.length < B * stride) qlists = allocU8(B * stride);
+  if (!qrows || qrows.length < 2 * B) qrows = allocU32(2 * B);
+  return { lists: qlists.byteOffset, stride, counts: qrows.byteOffset, scales: qrows.byteOffset + 4 * B };
+}
+
 export function wasmKernels(w: KernelExports): Kernels {
   return {
     name: 'wasm',
@@ -71,6 +82,11 @@ export function wasmKernels(w: KernelExports): Kernels {
       runJob(w, OP_FORWARD_HALVES, [X.byteOffset, Wt.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, B, P.byteOffset, k, shift ? shift.byteOffset : 0, E], B * In * Out, 2 * B);
       if (shift) w.add_act_shift(Y.byteOffset, P.byteOffset, E, B, Out, relu ? 1 : 0);
       else w.add_act(Y.byteOffset, P.byteOffset, B * Out, relu ? 1 : 0);
+    },
+    qlinearForward(X, W, wscale, bias, Y, B, mode, relu) {
+      if (!all(X, W.data, wscale, bias, Y) || W.In > MAX_ROWS) return qlinearTs(X, W, wscale, bias, Y, B, mode, relu);
+      const q = quantScratch(B, W.In2);
+      runJob(w, OP_QLINEAR, [X.byteOffset, W.In, q.lists, q.stride, q.counts, q.scales, mode, W.data.byteOffset, W.In2, W.OutP, wscale.byteOffset, bias.byteOffset, Y.byteOffset, W.Out, relu ? 1 : 0], (B * W.In * W.Out) / 4, B);
     },
     linearBackwardInput(dY, Wt, dX, B, In, Out) {
       if (!all(dY, Wt, dX)) return ts.linearBackwardInput(dY, Wt, dX, B, In, Out);

@@ -1114,3 +1114,6 @@ export { augment } from './augment';
 
 // ---- batch normalization (wasm/batchnorm.ts) ----
 export { batchnorm_train, batchnorm_eval, batchnorm_backward } from './batchnorm';
+
+// ---- int8 dense layers (wasm/int8.ts) ----
+export { quantize_rows, qlinear } from './int8';
