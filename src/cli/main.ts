@@ -4,6 +4,7 @@ import { evalCommand } from './commands/eval';
 import { exportCommand } from './commands/export';
 import { inspectCommand } from './commands/inspect';
 import { pruneCommand } from './commands/prune';
+import { quantizeCommand } from './commands/quantize';
 import { predictCommand } from './commands/predict';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
@@ -22,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('train, evaluate and use from-scratch neural networks on MNIST digits')
     .version(require('../../package.json').version)
     .option('--debug', 'show stack traces for errors');
-  for (const cmd of [program, trainCommand(), evalCommand(), predictCommand(), tuneCommand(), serveCommand(), exportCommand(), inspectCommand(), pruneCommand()]) {
+  for (const cmd of [program, trainCommand(), evalCommand(), predictCommand(), tuneCommand(), serveCommand(), exportCommand(), inspectCommand(), pruneCommand(), quantizeCommand()]) {
     cmd.exitOverride().showSuggestionAfterError(true).configureOutput({ outputError: oneLine });
     if (cmd !== program) program.addCommand(cmd);
   }

@@ -9,8 +9,9 @@ import type { Normalization } from '../data/normalize';
 import { ACTIVATIONS } from '../nn/activations';
 import { INITS } from '../nn/init';
 import { Model } from '../nn/model';
+import { QDense } from '../nn/qdense';
 import { UserError } from '../util/errors';
-import { readSafetensorsFile, writeSafetensorsFile, type Tensor } from './safetensors';
+import { readSafetensorsFile, writeSafetensorsFile, type AnyTensor, type Tensor } from './safetensors';
 
 export const MODEL_FORMAT = 1;
 
@@ -20,6 +21,41 @@ export interface SavedModel {
   normalization: Normalization;
   rows: number;
   cols: number;
+  /** How an int8 model (nn quantize) was made; undefined for a float one. */
+  quantization?: Quantization;
+}
+
+/** The `quantization` metadata of an int8 model file. */
+export interface Quantization {
+  weights: string;
+  activations: string;
+  /** 'pixels': the first layer takes pixel bytes 0..255, the normalization folded into it; 'normalized': as the float model. */
+  input: 'pixels' | 'normalized';
+}
+
+/**
+ * An int8 model (nn quantize): each dense layer's weight as I8 (Out, In) beside its weight_scale
+ * (Out) and bias, the other layers' tensors as in a float file; metadata as saveModel's, with the
+ * normalization the int8 model takes and `quantization`.
+ */
+export function saveQuantizedModel(path: string, saved: SavedModel): void {
+  const { model } = saved;
+  if (!saved.quantization || !model.int8) throw new Error('saveQuantizedModel: the model is not int8');
+  const qdense = new Map(model.allLayers().filter((l): l is QDense => l instanceof QDense).map((l) => [`${l.name}.weight_scale`, l]));
+  const tensors: Array<[string, AnyTensor]> = [];
+  for (const v of model.params.views) {
+    const q = qdense.get(v.name);
+    if (q) tensors.push([`${q.name}.weight`, { shape: [q.outDim, q.inDim], data: q.weights }]);
+    tensors.push([v.name, { shape: v.shape, data: v.data }]);
+  }
+  writeSafetensorsFile(path, tensors, {
+    format: String(MODEL_FORMAT),
+    producer: 'nn',
+    config: JSON.stringify(model.config),
+    normalization: JSON.stringify(saved.normalization),
+    input: JSON.stringify({ rows: saved.rows, cols: saved.cols }),
+    quantization: JSON.stringify(saved.quantization),
+  });
 }
 
 export function saveModel(path: string, model: Model, normalization: Normalization, rows: number, cols: number): void {
@@ -103,7 +139,8 @@ function transpose(data: Float32Array, [R, C]: number[]): Tensor {
 }
 
 export function loadModel(path: string): SavedModel {
-  const { tensors, metadata } = readSafetensorsFile(path);
+  const tensors = readSafetensorsFile(path);
+  const { metadata } = tensors;
   const format = Number(metadata.format);
   if (!Number.isInteger(format) || format < 1) throw new UserError(`${path}: metadata has no valid "format" version; expected a model file written by nn train`);
   if (format > MODEL_FORMAT) throw new UserError(`${path}: model format ${format} is newer than this program reads (${MODEL_FORMAT}); upgrade nn`);
@@ -114,10 +151,30 @@ export function loadModel(path: string): SavedModel {
   const cols = input.cols as number;
   const D = rows * cols;
   const normalization = checkNormalization(path, parseMeta(path, 'normalization', metadata.normalization), D);
-  const model = new Model(config, D, 0, false); // the file's weights replace any initial ones
+  let quantization: Quantization | undefined;
+  if (metadata.quantization !== undefined) {
+    const q = parseMeta(path, 'quantization', metadata.quantization);
+    if (!isObj(q) || (q.input !== 'pixels' && q.input !== 'normalized')) throw new UserError(`${path}: metadata quantization: expected {"input": "pixels" or "normalized", ...}`);
+    quantization = q as unknown as Quantization;
+  }
+  // the file's weights replace any initial ones
+  const model = new Model(config, D, 0, false, quantization ? { pixelInput: quantization.input === 'pixels' } : null);
+  const int8 = new Set<string>();
+  for (const l of model.allLayers()) {
+    if (!(l instanceof QDense)) continue;
+    const name = `${l.name}.weight`;
+    const t = tensors.int8.get(name);
+    if (!t) throw new UserError(`${path}: tensor ${name} is missing${tensors.tensors.has(name) ? ' as int8 (I8): it is float32' : ''}; the int8 architecture in its metadata needs it`);
+    if (t.shape.join(',') !== `${l.outDim},${l.inDim}`) throw new UserError(`${path}: tensor ${name} has shape [${t.shape.join(', ')}]; the architecture in its metadata needs [${l.outDim}, ${l.inDim}]`);
+    l.setWeights(t.data);
+    int8.add(name);
+  }
+  for (const name of tensors.int8.keys()) {
+    if (!int8.has(name)) throw new UserError(`${path}: unexpected int8 tensor ${name}${quantization ? '' : ' in a float model (its metadata has no "quantization")'}`);
+  }
   for (const v of model.params.views) {
-    const t = tensors.get(v.name);
-    if (!t) throw new UserError(`${path}: tensor ${v.name} is missing; the architecture in its metadata needs it`);
+    const t = tensors.tensors.get(v.name);
+    if (!t) throw new UserError(`${path}: tensor ${v.name} is missing${tensors.int8.has(v.name) ? ' as float32 (F32): it is int8' : ''}; the architecture in its metadata needs it`);
     const fileShape = v.transposed ? [...v.shape].reverse() : v.shape;
     if (t.shape.join(',') !== fileShape.join(',')) {
       throw new UserError(`${path}: tensor ${v.name} has shape [${t.shape.join(', ')}]; the architecture in its metadata needs [${fileShape.join(', ')}]`);
@@ -128,8 +185,8 @@ export function loadModel(path: string): SavedModel {
     v.data.set(v.transposed ? transpose(t.data, fileShape).data : t.data);
   }
   const expected = new Set(model.params.views.map((v) => v.name));
-  for (const name of tensors.keys()) {
-    if (!expected.has(name)) throw new UserError(`${path}: unexpected tensor ${name}; the architecture in its metadata has no such parameter`);
+  for (const name of tensors.tensors.keys()) {
+    if (!expected.has(name) && !int8.has(name)) throw new UserError(`${path}: unexpected tensor ${name}; the architecture in its metadata has no such parameter`);
   }
-  return { model, config, normalization, rows, cols };
+  return { model, config, normalization, rows, cols, quantization };
 }

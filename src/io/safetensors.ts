@@ -1,6 +1,6 @@
 /**
  * Reader and writer for the safetensors format
- * (https://github.com/huggingface/safetensors), restricted to F32 tensors:
+ * (https://github.com/huggingface/safetensors), restricted to F32 and I8 tensors:
  *
  *   8 bytes   little-endian u64 N
  *   N bytes   UTF-8 JSON header, space-padded to a multiple of 8
@@ -19,16 +19,26 @@ export interface Tensor {
   data: Float32Array;
 }
 
+/** An int8 tensor (dtype I8: nn quantize's weights). */
+export interface Int8Tensor {
+  shape: number[];
+  data: Int8Array;
+}
+
+export type AnyTensor = Tensor | Int8Tensor;
+
 export interface SafetensorsContents {
+  /** F32 tensors (any I8 ones are in `int8`) */
   tensors: Map<string, Tensor>;
+  int8: Map<string, Int8Tensor>;
   metadata: Record<string, string>;
 }
 
-export type TensorList = Array<[string, Tensor]> | Map<string, Tensor>;
+export type TensorList = Array<[string, AnyTensor]> | Map<string, AnyTensor>;
 
 const METADATA_KEY = '__metadata__';
 const LENGTH_BYTES = 8;
-const F32_BYTES = 4;
+const DTYPE_BYTES: Record<string, number> = { F32: 4, I8: 1 };
 // Same limit as the reference reader: anything bigger is corrupt or hostile.
 const MAX_HEADER_BYTES = 100_000_000;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -70,7 +80,7 @@ export function encodeSafetensorsParts(tensors: TensorList, metadata?: Record<st
   let offset = 0;
   for (const [name, t] of entries) {
     const end = offset + t.data.byteLength;
-    const info = `{"dtype":"F32","shape":${JSON.stringify(t.shape)},"data_offsets":[${offset},${end}]}`;
+    const info = `{"dtype":"${t.data instanceof Int8Array ? 'I8' : 'F32'}","shape":${JSON.stringify(t.shape)},"data_offsets":[${offset},${end}]}`;
     parts.push(`${JSON.stringify(name)}:${info}`);
     offset = end;
   }
@@ -81,17 +91,17 @@ export function encodeSafetensorsParts(tensors: TensorList, metadata?: Record<st
   new DataView(head.buffer).setBigUint64(0, BigInt(headerLength), true);
   head.set(json, LENGTH_BYTES);
   head.fill(0x20, LENGTH_BYTES + json.length, LENGTH_BYTES + headerLength);
-  return [head, ...entries.map(([, t]) => f32LE(t.data))];
+  return [head, ...entries.map(([, t]) => (t.data instanceof Int8Array ? new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) : f32LE(t.data)))];
 }
 
-function checkEncodable(entries: Array<[string, Tensor]>, metadata: Record<string, string> | undefined): void {
+function checkEncodable(entries: Array<[string, AnyTensor]>, metadata: Record<string, string> | undefined): void {
   const seen = new Set<string>();
   for (const [name, t] of entries) {
     if (typeof name !== 'string') throw new Error(`safetensors: tensor name ${String(name)} is not a string`);
     if (name === METADATA_KEY) throw new Error(`safetensors: "${METADATA_KEY}" is reserved and cannot name a tensor`);
     if (seen.has(name)) throw new Error(`safetensors: duplicate tensor name ${quote(name)}`);
     seen.add(name);
-    if (!(t.data instanceof Float32Array)) throw new Error(`safetensors: tensor ${quote(name)} data is not a Float32Array`);
+    if (!(t.data instanceof Float32Array || t.data instanceof Int8Array)) throw new Error(`safetensors: tensor ${quote(name)} data is not a Float32Array or Int8Array`);
     if (!Array.isArray(t.shape) || !t.shape.every(isCount)) {
       throw new Error(`safetensors: tensor ${quote(name)} has an invalid shape ${JSON.stringify(t.shape)}`);
     }
@@ -138,6 +148,7 @@ type Fail = (what: string) => never;
 
 interface Entry {
   name: string;
+  dtype: 'F32' | 'I8';
   shape: number[];
   begin: number;
   end: number;
@@ -166,10 +177,13 @@ export function decodeSafetensors(bytes: Uint8Array, fileLabel: string): Safeten
   checkLayout(entries, data.length, fail);
 
   const tensors = new Map<string, Tensor>();
+  const int8 = new Map<string, Int8Tensor>();
   for (const e of entries) {
-    tensors.set(e.name, { shape: e.shape, data: copyF32LE(data.subarray(e.begin, e.end)) });
+    const bytes = data.subarray(e.begin, e.end);
+    if (e.dtype === 'I8') int8.set(e.name, { shape: e.shape, data: Int8Array.from(new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)) });
+    else tensors.set(e.name, { shape: e.shape, data: copyF32LE(bytes) });
   }
-  return { tensors, metadata };
+  return { tensors, int8, metadata };
 }
 
 function readHeaderLength(bytes: Uint8Array, fail: Fail): number {
@@ -229,8 +243,8 @@ function parseEntry(name: string, value: unknown, fail: Fail): Entry {
   }
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string') return fail(`corrupt safetensors header: ${what} has no dtype string`);
-  if (dtype !== 'F32') {
-    return fail(`${what} has dtype ${quote(dtype)}; only F32 safetensors files are supported`);
+  if (dtype !== 'F32' && dtype !== 'I8') {
+    return fail(`${what} has dtype ${quote(dtype)}; only F32 and I8 tensors are supported`);
   }
   if (!Array.isArray(shape) || !shape.every(isCount)) {
     return fail(`corrupt safetensors header: ${what} has an invalid shape (expected an array of non-negative integers)`);
@@ -239,7 +253,7 @@ function parseEntry(name: string, value: unknown, fail: Fail): Entry {
     return fail(`corrupt safetensors header: ${what} has invalid data_offsets (expected [begin, end] with 0 <= begin <= end)`);
   }
   // `+ 0` turns a JSON -0 into 0 so it prints and compares like one.
-  return { name, shape: shape.map((d: number) => d + 0), begin: offsets[0] + 0, end: offsets[1] + 0 };
+  return { name, dtype, shape: shape.map((d: number) => d + 0), begin: offsets[0] + 0, end: offsets[1] + 0 };
 }
 
 /** Sizes against shapes, then coverage: every data byte belongs to exactly one tensor. */
@@ -250,11 +264,11 @@ function checkLayout(entries: Entry[], dataLength: number, fail: Fail): void {
   }
   for (const e of entries) {
     // BigInt: the product of hostile dimensions can exceed 2^53.
-    const expected = e.shape.reduce((acc, d) => acc * BigInt(d), BigInt(F32_BYTES));
+    const expected = e.shape.reduce((acc, d) => acc * BigInt(d), BigInt(DTYPE_BYTES[e.dtype]));
     if (expected !== BigInt(e.end - e.begin)) {
       fail(
         `corrupt safetensors header: tensor ${quote(e.name)} has shape [${e.shape.join(',')}] ` +
-          `(${expected} bytes of F32) but data_offsets [${e.begin},${e.end}] span ${e.end - e.begin} bytes`,
+          `(${expected} bytes of ${e.dtype}) but data_offsets [${e.begin},${e.end}] span ${e.end - e.begin} bytes`,
       );
     }
   }

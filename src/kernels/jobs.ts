@@ -81,7 +81,7 @@ export function runPart(w: KernelExports, ctrl: Int32Array, f: Float32Array, ind
     case OP_QLINEAR: {
       // by rows: each thread quantizes its rows into their lists, then runs them through the int8 weights
       if (r0 < r1) {
-        w.quantize_rows(a(0), a(1), a(2), a(3), a(4), a(5), r0, r1, a(6));
+        w.quantize_rows(a(0), a(1), a(2), a(3), a(4), a(5), r0, r1, a(6), a(15));
         w.qlinear(a(2), a(3), a(4), a(5), a(7), a(8), a(9), a(10), a(11), a(12), a(13), r0, r1, a(14));
       }
       return;

@@ -54,8 +54,24 @@ function shiftedBias(w: KernelExports, shift: Float32Array, Wt: Float32Array, bi
 // The int8 layers' lists of non-zero input pairs (wasm/int8.ts), counts and row scales, grown as needed.
 let qlists: Uint8Array | null = null;
 let qrows: Uint32Array | null = null;
-function quantScratch(B: number, In2: number): { lists: number; stride: number; counts: number; scales: number } {
-  const stride = (In2 + 1) * 8; // one entry past the last: quantize_rows writes it
+export function quantStride(In: number): number {
+  return Math.ceil(((In + 4) * 6) / 16) * 16; // In + 4 offsets (u32) and values (i16): room for the 4-wide stores
+}
+let lut: Uint8Array | null = null;
+/** lut[16 m + 4 k + b] = byte b of the k-th i32 lane set in mask m, 0x80 (zero) past them (read by every thread). */
+export function laneLut(): number {
+  if (!lut) {
+    lut = allocU8(256);
+    lut.fill(0x80);
+    for (let m = 0; m < 16; m++) {
+      let k = 0;
+      for (let j = 0; j < 4; j++) if (m & (1 << j)) for (let b = 0, kk = k++; b < 4; b++) lut[16 * m + 4 * kk + b] = 4 * j + b;
+    }
+  }
+  return lut.byteOffset;
+}
+function quantScratch(B: number, In: number): { lists: number; stride: number; counts: number; scales: number } {
+  const stride = quantStride(In);
   if (!qlists || qlists.length < B * stride) qlists = allocU8(B * stride);
   if (!qrows || qrows.length < 2 * B) qrows = allocU32(2 * B);
   return { lists: qlists.byteOffset, stride, counts: qrows.byteOffset, scales: qrows.byteOffset + 4 * B };
@@ -85,8 +101,8 @@ export function wasmKernels(w: KernelExports): Kernels {
     },
     qlinearForward(X, W, wscale, bias, Y, B, mode, relu) {
       if (!all(X, W.data, wscale, bias, Y) || W.In > MAX_ROWS) return qlinearTs(X, W, wscale, bias, Y, B, mode, relu);
-      const q = quantScratch(B, W.In2);
-      runJob(w, OP_QLINEAR, [X.byteOffset, W.In, q.lists, q.stride, q.counts, q.scales, mode, W.data.byteOffset, W.In2, W.OutP, wscale.byteOffset, bias.byteOffset, Y.byteOffset, W.Out, relu ? 1 : 0], (B * W.In * W.Out) / 4, B);
+      const q = quantScratch(B, W.In);
+      runJob(w, OP_QLINEAR, [X.byteOffset, W.In, q.lists, q.stride, q.counts, q.scales, mode, W.data.byteOffset, W.In, W.OutP, wscale.byteOffset, bias.byteOffset, Y.byteOffset, W.Out, relu ? 1 : 0, laneLut()], (B * W.In * W.Out) / 4, B);
     },
     linearBackwardInput(dY, Wt, dX, B, In, Out) {
       if (!all(dY, Wt, dX)) return ts.linearBackwardInput(dY, Wt, dX, B, In, Out);

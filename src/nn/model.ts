@@ -13,6 +13,7 @@ import { Dropout } from './dropout';
 import { initWeights } from './init';
 import type { Layer } from './layer';
 import { Params } from './params';
+import { QDense } from './qdense';
 import { Residual } from './residual';
 
 export class Model {
@@ -20,18 +21,25 @@ export class Model {
   readonly params: Params;
   readonly outDim: number;
   readonly outputActivation: ActivationName;
-  private readonly last: Dense;
+  private readonly last: Dense | QDense;
   /** The generator every dropout layer draws from, in order (its state goes into checkpoints). */
   readonly dropoutLanes: Rng4;
 
-  constructor(readonly config: ModelConfig, readonly inDim: number, seed: number, initialize = true) {
+  /**
+   * With `int8`, the dense layers are int8 layers (nn/qdense.ts) for a quantized model file to fill;
+   * with int8.pixelInput, the first takes pixel bytes (its normalization folded into it: quantize/).
+   */
+  constructor(readonly config: ModelConfig, readonly inDim: number, seed: number, initialize = true, readonly int8: { pixelInput: boolean } | null = null) {
     const dropoutRng = new Rng4(Rng.derive(seed, 'dropout'));
     this.dropoutLanes = dropoutRng;
     // one layer from its config, taking `width` inputs; name prefixes its parameters
     const build = (l: LayerConfig | BlockLayerConfig, i: number, width: number, name: string): Layer => {
       switch (l.type) {
-        case 'dense':
-          return new Dense(i, width, l.units, l.activation, { alpha: l.alpha ?? defaultAlpha(l.activation) }, name);
+        case 'dense': {
+          const opts = { alpha: l.alpha ?? defaultAlpha(l.activation) };
+          if (int8) return new QDense(i, width, l.units, l.activation, opts, name, int8.pixelInput && name === 'layers.0');
+          return new Dense(i, width, l.units, l.activation, opts, name);
+        }
         case 'batchnorm':
           return new BatchNorm(i, width, l.momentum, l.epsilon, name);
         case 'dropout':
@@ -57,7 +65,7 @@ export class Model {
     });
     this.outDim = width;
     const last = this.layers[this.layers.length - 1];
-    if (!(last instanceof Dense)) throw new Error('the last layer must be dense'); // the schema checks this first
+    if (!(last instanceof Dense || last instanceof QDense)) throw new Error('the last layer must be dense'); // the schema checks this first
     this.last = last;
     this.outputActivation = last.activation;
     this.params = new Params(this.layers.flatMap((l) => l.paramSpecs()));

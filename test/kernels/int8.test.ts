@@ -10,7 +10,7 @@ import { packInt8, padOutputs, qlinearForward as qlinearTs } from '../../src/ker
 import { ARGS, BOUNDS, CTRL_INTS, OP, OP_QLINEAR, PARTS, runPart } from '../../src/kernels/jobs';
 import { allocF32, allocU32, allocU8 } from '../../src/kernels/memory';
 import { qlinearForwardNaive, roundHalfEven } from '../../src/kernels/naive';
-import { instantiate, wasmPath } from '../../src/kernels/wasm';
+import { instantiate, laneLut, quantStride, wasmPath } from '../../src/kernels/wasm';
 import { Rng } from '../../src/util/rng';
 
 const wasm = loadWasm().kernels;
@@ -36,8 +36,8 @@ function layer(B: number, In: number, Out: number, mode: 0 | 1, zeros: number, s
 
 const SHAPES: Array<[number, number, number]> = [];
 for (const B of [1, 5, 33]) for (const In of [1, 2, 7, 8, 9, 16, 63, 784]) for (const Out of [1, 10, 16, 17, 33]) SHAPES.push([B, In, Out]);
-// a slab of several tiles, and weights over the slab size (128 kB: 1,025 pairs of 32 bytes a tile)
-SHAPES.push([40, 784, 128], [7, 2050, 70], [3, 1024, 1024]);
+// a slab of several tiles, and weights over the slab size (128 kB: 8,192 inputs of 16 bytes a tile)
+SHAPES.push([40, 784, 128], [7, 2050, 70], [3, 1024, 1024], [2, 9000, 20]);
 
 describe('roundHalfEven', () => {
   it('rounds halves to the even neighbour, like f32.nearest and ONNX Round', () => {
@@ -110,14 +110,14 @@ describe('int8 dense kernels equal the naive integer reference exactly', () => {
     }
     // the job as the threads run it: parts of the rows, each quantized and multiplied on its own
     const w = instantiate(wasmPath()!);
-    const In2 = P.In2, stride = (In2 + 1) * 8;
+    const stride = quantStride(In);
     const lists = allocU8(B * stride), rows = allocU32(2 * B);
     for (const splits of [[0, 1, B], [0, 13, 29, B]]) {
       const Y = allocF32(B * Out);
       const ctrl = new Int32Array(CTRL_INTS);
       ctrl[OP] = OP_QLINEAR;
       ctrl[PARTS] = splits.length - 1;
-      [X.byteOffset, In, lists.byteOffset, stride, rows.byteOffset, rows.byteOffset + 4 * B, 0, P.data.byteOffset, In2, P.OutP, sw.byteOffset, b.byteOffset, Y.byteOffset, Out, 1].forEach((v, j) => (ctrl[ARGS + j] = v));
+      [X.byteOffset, In, lists.byteOffset, stride, rows.byteOffset, rows.byteOffset + 4 * B, 0, P.data.byteOffset, In, P.OutP, sw.byteOffset, b.byteOffset, Y.byteOffset, Out, 1, laneLut()].forEach((v, j) => (ctrl[ARGS + j] = v));
       splits.forEach((r, t) => (ctrl[BOUNDS + t] = r));
       for (let t = 0; t + 1 < splits.length; t++) runPart(w, ctrl, new Float32Array(CTRL_INTS), t);
       expect(bits(Y).equals(bits(whole))).toBe(true);

@@ -1,0 +1,105 @@
+/**
+ * A dense layer with int8 weights (nn quantize): a = f(sx · sw ⊙ (q(x) · Wᵀ) + b). W (Out, In) is
+ * int8, symmetric, one scale sw per output unit (the parameter weight_scale); each input row is
+ * quantized as it comes (kernels/index.ts, qlinearForward): int8 with its own scale, or, for a
+ * first layer that takes pixel bytes, the bytes as they are. Inference only: backward gives the
+ * gradient with respect to the input through the dequantized weights (the rounding of the input
+ * taken as the identity, the straight-through estimate), for saliency maps, and no weight gradients.
+ */
+import { kernels } from '../kernels';
+import { packInt8, padOutputs, type PackedInt8 } from '../kernels/int8';
+import { allocF32 } from '../kernels/memory';
+import { activationBackward, activationForward, type ActivationName, type ActivationOptions } from './activations';
+import { BatchBuffers, type Layer } from './layer';
+import type { ParamSpec, Params, ParamView } from './params';
+
+export class QDense implements Layer {
+  readonly kind = 'qdense';
+  private scale!: ParamView; // (Out)
+  private b!: ParamView; // (Out)
+  private q: Int8Array; // (Out, In), as the file holds it
+  private packed: PackedInt8 | null = null;
+  private dequantized: Float32Array | null = null; // Wt (In, Out) for backward, made on first use
+  private a: Float32Array | null = null;
+  private readonly out: BatchBuffers;
+  private readonly dx: BatchBuffers;
+  gradIsPreActivation = false;
+
+  constructor(
+    readonly index: number,
+    readonly inDim: number,
+    readonly outDim: number,
+    readonly activation: ActivationName,
+    readonly actOpts: ActivationOptions,
+    readonly name: string,
+    /** The input is pixel bytes 0..255 (held as floats), taken exactly, not rescaled per row. */
+    readonly pixelInput: boolean,
+  ) {
+    this.q = new Int8Array(outDim * inDim);
+    this.out = new BatchBuffers(outDim);
+    this.dx = new BatchBuffers(inDim);
+  }
+
+  paramSpecs(): ParamSpec[] {
+    return [
+      { name: `${this.name}.weight_scale`, shape: [this.outDim], decay: false, buffer: true },
+      { name: `${this.name}.bias`, shape: [this.outDim], decay: false },
+    ];
+  }
+
+  bind(params: Params): void {
+    this.scale = params.get(`${this.name}.weight_scale`);
+    this.b = params.get(`${this.name}.bias`);
+  }
+
+  /** The int8 weights (Out, In). */
+  get weights(): Int8Array {
+    return this.q;
+  }
+
+  setWeights(q: Int8Array): void {
+    if (q.length !== this.q.length) throw new Error(`${this.name}: ${q.length} weights for a ${this.outDim}x${this.inDim} layer`);
+    this.q.set(q);
+    this.packed = null;
+    this.dequantized = null;
+  }
+
+  forward(x: Float32Array, B: number, _training: boolean): Float32Array {
+    const y = this.out.get(B);
+    if (!this.packed) this.packed = packInt8(this.q, this.inDim, this.outDim);
+    const P = this.packed;
+    // the kernels read whole tiles of scales and biases: padded copies, made per pass (Out floats)
+    const fused = this.activation === 'relu';
+    kernels.qlinearForward(x, P, this.padded(0, this.scale.data, P.OutP), this.padded(1, this.b.data, P.OutP), y, B, this.pixelInput ? 1 : 0, fused);
+    if (!fused) activationForward(this.activation, y, B, this.outDim, this.actOpts);
+    this.a = y;
+    return y;
+  }
+
+  private readonly pads: [Float32Array | null, Float32Array | null] = [null, null];
+  private padded(k: 0 | 1, v: Float32Array, OutP: number): Float32Array {
+    let p = this.pads[k];
+    if (!p) p = this.pads[k] = padOutputs(v, OutP);
+    else p.set(v);
+    return p;
+  }
+
+  output(): Float32Array {
+    return this.a!;
+  }
+
+  backward(dy: Float32Array, B: number, needInputGrad: boolean): Float32Array | null {
+    if (!this.gradIsPreActivation) activationBackward(this.activation, this.a!, dy, B, this.outDim, this.actOpts);
+    if (!needInputGrad) return null;
+    if (!this.dequantized) {
+      const { inDim: In, outDim: Out, q } = this;
+      const s = this.scale.data;
+      const wt = allocF32(In * Out);
+      for (let o = 0; o < Out; o++) for (let i = 0; i < In; i++) wt[i * Out + o] = q[o * In + i] * s[o];
+      this.dequantized = wt;
+    }
+    const dx = this.dx.get(B);
+    kernels.linearBackwardInput(dy, this.dequantized, dx, B, this.inDim, this.outDim);
+    return dx;
+  }
+}
