@@ -15,6 +15,7 @@ import { allocF32 } from '../kernels/memory';
 import { BatchNorm } from '../nn/batchnorm';
 import { Dense } from '../nn/dense';
 import type { Layer } from '../nn/layer';
+import { QDense } from '../nn/qdense';
 import { Residual } from '../nn/residual';
 import { prepareData } from '../train/pipeline';
 
@@ -52,16 +53,21 @@ export interface InspectReport {
   firstWeights: { data: Float32Array; inputs: number; units: number } | null;
 }
 
+type DenseLike = Dense | QDense;
+const isDense = (l: Layer): l is DenseLike => l instanceof Dense || l instanceof QDense;
+
 export function inspectModel(modelPath: string, saved: SavedModel): InspectReport {
   const { model } = saved;
   const flat: Layer[] = model.allLayers().filter((l) => !(l instanceof Residual));
-  const dense = flat.filter((l): l is Dense => l instanceof Dense);
+  const dense = flat.filter(isDense);
+  // Wt (In, Out) as floats: an int8 layer's dequantized (q · its unit's scale)
+  const weightsOf = (l: DenseLike) => (l instanceof QDense ? l.dequantize() : model.params.get(`${l.name}.weight`).data);
   const { stats: acts, images } = activationStats(modelPath, saved, dense);
   const layers: LayerReport[] = flat.map((l) => {
     const specs = l.paramSpecs().filter((s) => !s.buffer);
-    const parameters = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
-    if (!(l instanceof Dense)) return { name: (l as unknown as { name?: string }).name ?? `layers.${(l as unknown as { index: number }).index}`, kind: l instanceof BatchNorm ? 'batchnorm' : l.kind, parameters, zeroWeights: null, weightNorm: null, weights: null, activations: null, deadUnits: null, units: null };
-    const w = model.params.get(`${l.name}.weight`).data;
+    const parameters = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0) + (l instanceof QDense ? l.inDim * l.outDim : 0);
+    if (!isDense(l)) return { name: (l as unknown as { name?: string }).name ?? `layers.${(l as unknown as { index: number }).index}`, kind: l instanceof BatchNorm ? 'batchnorm' : l.kind, parameters, zeroWeights: null, weightNorm: null, weights: null, activations: null, deadUnits: null, units: null };
+    const w = weightsOf(l);
     let zeros = 0;
     let sq = 0;
     for (let i = 0; i < w.length; i++) {
@@ -69,15 +75,15 @@ export function inspectModel(modelPath: string, saved: SavedModel): InspectRepor
       sq += w[i] * w[i];
     }
     const a = acts.get(l);
-    return { name: l.name, kind: `dense ${l.outDim} ${l.activation}`, parameters, zeroWeights: zeros / w.length, weightNorm: Math.sqrt(sq), weights: histogram(w), activations: a?.histogram ?? null, deadUnits: a?.dead ?? null, units: l.outDim };
+    return { name: l.name, kind: `${l instanceof QDense ? 'int8 ' : ''}dense ${l.outDim} ${l.activation}`, parameters, zeroWeights: zeros / w.length, weightNorm: Math.sqrt(sq), weights: histogram(w), activations: a?.histogram ?? null, deadUnits: a?.dead ?? null, units: l.outDim };
   });
   const first = model.layers[0];
   return {
     model: modelPath,
-    parameters: model.params.trainable,
+    parameters: layers.reduce((n, l) => n + l.parameters, 0),
     layers,
     images,
-    firstWeights: first instanceof Dense ? { data: model.params.get(`${first.name}.weight`).data, inputs: first.inDim, units: first.outDim } : null,
+    firstWeights: isDense(first) ? { data: weightsOf(first), inputs: first.inDim, units: first.outDim } : null,
   };
 }
 
@@ -96,8 +102,8 @@ function histogram(v: ArrayLike<number>): Histogram {
 }
 
 /** Each hidden dense layer's outputs on the run's test images (none without the run's config.json). */
-function activationStats(modelPath: string, saved: SavedModel, dense: Dense[]): { stats: Map<Dense, { histogram: Histogram; dead: number | null }>; images: number } {
-  const stats = new Map<Dense, { histogram: Histogram; dead: number | null }>();
+function activationStats(modelPath: string, saved: SavedModel, dense: DenseLike[]): { stats: Map<DenseLike, { histogram: Histogram; dead: number | null }>; images: number } {
+  const stats = new Map<DenseLike, { histogram: Histogram; dead: number | null }>();
   const cfgPath = path.join(path.dirname(modelPath), 'config.json');
   if (!fs.existsSync(cfgPath)) return { stats, images: 0 };
   const config = resolveConfig(readRawConfig(cfgPath), cfgPath);

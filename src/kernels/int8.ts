@@ -58,7 +58,7 @@ export function qlinearForward(X: Float32Array, W: PackedInt8, wscale: Float32Ar
       const at = Math.floor(o / INT8_TILE) * In * INT8_TILE + (o % INT8_TILE);
       let s = 0;
       for (let i = 0; i < In; i++) s += q[i] * data[at + i * INT8_TILE];
-      const y = f(f(f(s) * f(sx * wscale[o])) + bias[o]);
+      const y = f(f(f(f(s) * wscale[o]) * sx) + bias[o]);
       Y[b * Out + o] = relu && !(y > 0) ? 0 : y;
     }
   }

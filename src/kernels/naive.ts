@@ -111,7 +111,7 @@ export function batchnormBackwardNaive(dy: Float32Array, xh: Float32Array, inv: 
  * The int8 dense layer (nn quantize), plainly: W (Out, In) int8, one scale per output; each input row
  * quantized on its own (mode 0: symmetric, sx = max(max|x| / 127, 1e-30), q = roundEven(x / sx) in
  * [-127, 127]; mode 1: pixel bytes as floats, sx = 1, q = roundEven(x) in [0, 255]); the integer
- * sum Σ_i q_i W_oi, then y = f32(sum) * (sx * sw_o) + bias_o in float32, ReLU when `relu`.
+ * sum Σ_i q_i W_oi, then y = (f32(sum) * sw_o) * sx + bias_o in float32, ReLU when `relu`.
  * Returns the integer sums (B, Out) too, for tests of the integer kernels.
  */
 export function qlinearForwardNaive(X: Float32Array, W: Int8Array, wscale: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, mode: 0 | 1, relu: boolean): Int32Array {
@@ -133,7 +133,7 @@ export function qlinearForwardNaive(X: Float32Array, W: Int8Array, wscale: Float
       let s = 0;
       for (let i = 0; i < In; i++) s += q[i] * W[o * In + i];
       sums[b * Out + o] = s;
-      const y = f(f(f(s) * f(sx * wscale[o])) + bias[o]);
+      const y = f(f(f(f(s) * wscale[o]) * sx) + bias[o]);
       Y[b * Out + o] = relu && !(y > 0) ? 0 : y;
     }
   }

@@ -1,5 +1,5 @@
 /**
- * A dense layer with int8 weights (nn quantize): a = f(sx · sw ⊙ (q(x) · Wᵀ) + b). W (Out, In) is
+ * A dense layer with int8 weights (nn quantize): a = f(((q(x) · Wᵀ) ⊙ sw) · sx + b). W (Out, In) is
  * int8, symmetric, one scale sw per output unit (the parameter weight_scale); each input row is
  * quantized as it comes (kernels/index.ts, qlinearForward): int8 with its own scale, or, for a
  * first layer that takes pixel bytes, the bytes as they are. Inference only: backward gives the
@@ -91,6 +91,13 @@ export class QDense implements Layer {
   backward(dy: Float32Array, B: number, needInputGrad: boolean): Float32Array | null {
     if (!this.gradIsPreActivation) activationBackward(this.activation, this.a!, dy, B, this.outDim, this.actOpts);
     if (!needInputGrad) return null;
+    const dx = this.dx.get(B);
+    kernels.linearBackwardInput(dy, this.dequantize(), dx, B, this.inDim, this.outDim);
+    return dx;
+  }
+
+  /** The weights as floats, q · sw, as Dense holds them: Wt (In, Out). Made once, on first use. */
+  dequantize(): Float32Array {
     if (!this.dequantized) {
       const { inDim: In, outDim: Out, q } = this;
       const s = this.scale.data;
@@ -98,8 +105,6 @@ export class QDense implements Layer {
       for (let o = 0; o < Out; o++) for (let i = 0; i < In; i++) wt[i * Out + o] = q[o * In + i] * s[o];
       this.dequantized = wt;
     }
-    const dx = this.dx.get(B);
-    kernels.linearBackwardInput(dy, this.dequantized, dx, B, this.inDim, this.outDim);
-    return dx;
+    return this.dequantized;
   }
 }

@@ -26,6 +26,7 @@ export function pruneCommand(): Command {
       const cfgFile = path.join(from, 'config.json');
       if (!fs.existsSync(cfgFile)) throw new UserError(`${cfgFile}: not found; nn prune fine-tunes on the run's own data and split, and needs the run's config.json beside the model`);
       const saved = loadModel(modelPath);
+      if (saved.quantization) throw new UserError(`${modelPath}: is an int8 model, which does not train; prune the float model (model.safetensors) and quantize the pruned run`);
       const before = readTestAccuracy(from);
       const pruning = new MagnitudePruning((batches) => fineTuneSchedule(opts.sparsity, opts.epochs, batches));
       const out = opts.out ?? path.join(RUNS_DIR, `${path.basename(path.resolve(from))}-pruned-${Math.round(100 * opts.sparsity)}`);

@@ -102,7 +102,8 @@ export function quantize_rows(X: usize, In: i32, lists: usize, stride: i32, coun
 /**
  * Y (B, Out) for rows [r0, r1) from their lists (quantize_rows): W the packed tiles (OutP / 16 of
  * them, In inputs of 16 bytes each), wscale and bias (OutP, zero past Out), act 1: ReLU. Per
- * output: the integer sum, then y = f32(sum) * (sx * sw) + bias.
+ * output: the integer sum, then y = (f32(sum) * sw) * sx + bias (in that order: ONNX Runtime fuses
+ * f32(sum) * (sx * sw) into an operator that takes one sx for the whole batch, export/onnx.ts).
  */
 export function qlinear(lists: usize, stride: i32, counts: usize, scales: usize, W: usize, In: i32, OutP: i32, wscale: usize, bias: usize, Y: usize, Out: i32, r0: i32, r1: i32, act: i32): void {
   const tileBytes = <usize>In * <usize>ROW_BYTES;
@@ -177,9 +178,9 @@ export function qlinear(lists: usize, stride: i32, counts: usize, scales: usize,
   store_upto(y + 48, epilogue(a3, sx, v128.load(sc, 48), v128.load(bc, 48), act), rest - 12);
 }
 
-// f32(sum) * (sx * sw) + bias, then ReLU: pmax(0, y) = 0 < y ? y : 0, as the reference (-0 and NaN give +0)
+// (f32(sum) * sw) * sx + bias, then ReLU: pmax(0, y) = 0 < y ? y : 0, as the reference (-0 and NaN give +0)
 @inline function epilogue(acc: v128, sx: v128, sw: v128, b: v128, act: i32): v128 {
-  const y = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(acc), f32x4.mul(sx, sw)), b);
+  const y = f32x4.add(f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(acc), sw), sx), b);
   return act == 1 ? f32x4.pmax(f32x4.splat(0), y) : y;
 }
 
