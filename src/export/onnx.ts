@@ -15,7 +15,8 @@
  *
  * An int8 model (nn quantize) exports its dense layers as integer arithmetic that gives exactly
  * what nn computes (nn/qdense.ts): the input row's scale s = max(ReduceMax(|x|) / 127, 1e-30),
- * q = Cast<int8>(Clip(Round(x / s), -127, 127)), MatMulInteger(q, W int8 (In, Out)) to int32,
+ * q = Cast<int8>(Clip(Round(x / s), -127, 127)) (after ReLU: / 255, uint8 in [0, 255]),
+ * MatMulInteger(q, W int8 (In, Out)) to int32,
  * then (Cast<float> · weight_scale) · s + bias. A first layer that takes pixel bytes rounds x to
  * them instead, q = Cast<uint8>(Clip(Round(x), 0, 255)), s = 1 (its input, x / 255 in the graph,
  * divided by the int8 model's normalization 1/255).
@@ -41,7 +42,16 @@ export function exportOnnx(saved: SavedModel, producerVersion: string): Uint8Arr
   const D = saved.rows * saved.cols;
   let x = 'input';
   const { mean, std } = saved.normalization;
-  if (saved.normalization.mode !== 'scale' || mean !== 0 || std !== 1) {
+  if (saved.quantization) {
+    // the pixel bytes again, then nn's own normalization of bytes, (p - 255 mean) / (255 std) with both
+    // in float32 (data/normalize.ts), so that the first int8 layer rounds exactly the values nn rounds
+    x = g.node('Round', [g.node('Mul', [x, g.scalar(255)], 'input.scaled')], 'input.bytes');
+    const per = (v: number | number[]) => (typeof v === 'number' ? [Math.fround(255 * v)] : v.map((e) => Math.fround(255 * e)));
+    const offset = per(mean);
+    const divisor = per(std);
+    if (offset.some((v) => v !== 0)) x = g.node('Sub', [x, g.constant('normalization.offset', offset, [offset.length])], 'normalize.sub');
+    if (divisor.some((v) => v !== 1)) x = g.node('Div', [x, g.constant('normalization.divisor', divisor, [divisor.length])], 'normalize.div');
+  } else if (saved.normalization.mode !== 'scale' || mean !== 0 || std !== 1) {
     // the model was trained on (x - mean) / std; x here is already x/255
     x = g.node('Sub', [x, g.constant('normalization.mean', typeof mean === 'number' ? [mean] : mean, [typeof mean === 'number' ? 1 : D])], 'normalize.sub');
     x = g.node('Div', [x, g.constant('normalization.std', typeof std === 'number' ? [std] : std, [typeof std === 'number' ? 1 : D])], 'normalize.div');
@@ -138,15 +148,18 @@ class GraphBuilder {
     this.initializers.push({ name: `${l.name}.weight`, dims: [In, Out], dataType: INT8, rawData: new Uint8Array(wt.buffer) });
     let qx: string;
     let rowScale: string | null;
-    if (l.pixelInput) {
+    if (l.inputMode === 1) {
+      // pixel bytes: x rounded as it is, s = 1
       const r = this.node('Clip', [this.node('Round', [x], `${p}.round`), this.scalar(0), this.scalar(255)], `${p}.clip`);
       qx = this.node('Cast', [r], `${p}.input`, [intAttr('to', UINT8)]);
-      rowScale = null; // s = 1
+      rowScale = null;
     } else {
+      // signed (0): int8 by the row's largest magnitude; unsigned (2): 0..255 by its largest value
+      const signed = l.inputMode === 0;
       const amax = this.node('ReduceMax', [this.node('Abs', [x], `${p}.abs`)], `${p}.max`, [intsAttr('axes', [1]), intAttr('keepdims', 1)]);
-      const s = this.node('Max', [this.node('Div', [amax, this.scalar(127)], `${p}.scale_raw`), this.scalar(1e-30)], `${p}.scale`);
-      const r = this.node('Clip', [this.node('Round', [this.node('Div', [x, s], `${p}.div`)], `${p}.round`), this.scalar(-127), this.scalar(127)], `${p}.clip`);
-      qx = this.node('Cast', [r], `${p}.input`, [intAttr('to', INT8)]);
+      const s = this.node('Max', [this.node('Div', [amax, this.scalar(signed ? 127 : 255)], `${p}.scale_raw`), this.scalar(1e-30)], `${p}.scale`);
+      const r = this.node('Clip', [this.node('Round', [this.node('Div', [x, s], `${p}.div`)], `${p}.round`), this.scalar(signed ? -127 : 0), this.scalar(signed ? 127 : 255)], `${p}.clip`);
+      qx = this.node('Cast', [r], `${p}.input`, [intAttr('to', signed ? INT8 : UINT8)]);
       rowScale = s;
     }
     const acc = this.node('MatMulInteger', [qx, `${l.name}.weight`], `${p}.sum`);

@@ -4,7 +4,7 @@
  * reference every other backend is tested against. `--backend` forces one.
  */
 import { augment } from './augment';
-import { qlinearForward, type PackedInt8 } from './int8';
+import { qlinearForward, type PackedInt8, type QuantMode } from './int8';
 import * as naive from './naive';
 import * as ts from './ts';
 import { defaultThreads, setThreads, threadCount } from './threads';
@@ -19,10 +19,10 @@ export interface Kernels {
   linearForward(X: Float32Array, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, relu: boolean, shift?: Float32Array | null): void;
   /**
    * Y (B, Out) = act(sx_b · sw · (q_b · Wᵀ) + bias): int8 weights W packed (int8.ts), each row of X
-   * quantized on its own (mode 0: symmetric int8; 1: pixel bytes as they are), exact integer sums
+   * quantized on its own (QuantMode: signed int8, pixel bytes as they are, or unsigned), exact integer sums
    * (naive.qlinearForwardNaive is the reference). wscale and bias are padded to W.OutP.
    */
-  qlinearForward(X: Float32Array, W: PackedInt8, wscale: Float32Array, bias: Float32Array, Y: Float32Array, B: number, mode: 0 | 1, relu: boolean): void;
+  qlinearForward(X: Float32Array, W: PackedInt8, wscale: Float32Array, bias: Float32Array, Y: Float32Array, B: number, mode: QuantMode, relu: boolean): void;
   /** dX (B, In) = dY (B, Out) · Wtᵀ */
   linearBackwardInput(dY: Float32Array, Wt: Float32Array, dX: Float32Array, B: number, In: number, Out: number): void;
   /**

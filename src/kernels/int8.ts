@@ -8,6 +8,12 @@ import { roundHalfEven } from './naive';
 
 export const INT8_TILE = 16;
 
+/**
+ * How a row of inputs becomes integers: 0 signed, int8 by its largest magnitude; 1 pixel bytes as
+ * they are; 2 unsigned (inputs >= 0, after ReLU), 0..255 by its largest value.
+ */
+export type QuantMode = 0 | 1 | 2;
+
 export interface PackedInt8 {
   data: Int8Array; // in the shared memory
   In: number;
@@ -36,7 +42,7 @@ export function padOutputs(v: Float32Array, OutP: number): Float32Array {
 }
 
 /** Y (B, Out) through packed int8 weights; wscale and bias (OutP); see naive.qlinearForwardNaive for the arithmetic. */
-export function qlinearForward(X: Float32Array, W: PackedInt8, wscale: Float32Array, bias: Float32Array, Y: Float32Array, B: number, mode: 0 | 1, relu: boolean): void {
+export function qlinearForward(X: Float32Array, W: PackedInt8, wscale: Float32Array, bias: Float32Array, Y: Float32Array, B: number, mode: QuantMode, relu: boolean): void {
   const f = Math.fround;
   const { In, Out, data } = W;
   const q = new Int32Array(In);
@@ -45,10 +51,10 @@ export function qlinearForward(X: Float32Array, W: PackedInt8, wscale: Float32Ar
   for (let b = 0; b < B; b++) {
     const x = X.subarray(b * In, (b + 1) * In);
     let sx = 1;
-    if (mode === 0) {
+    if (mode !== 1) {
       let m = 0;
       for (let i = 0; i < In; i++) m = Math.max(m, Math.abs(x[i]));
-      sx = Math.max(f(m / 127), f(1e-30));
+      sx = Math.max(f(m / (mode === 0 ? 127 : 255)), f(1e-30));
     }
     for (let i = 0; i < In; i++) {
       const v = roundHalfEven(f(x[i] / sx));

@@ -110,20 +110,21 @@ export function batchnormBackwardNaive(dy: Float32Array, xh: Float32Array, inv: 
 /**
  * The int8 dense layer (nn quantize), plainly: W (Out, In) int8, one scale per output; each input row
  * quantized on its own (mode 0: symmetric, sx = max(max|x| / 127, 1e-30), q = roundEven(x / sx) in
- * [-127, 127]; mode 1: pixel bytes as floats, sx = 1, q = roundEven(x) in [0, 255]); the integer
+ * [-127, 127]; mode 1: pixel bytes as floats, sx = 1, q = roundEven(x) in [0, 255]; mode 2: inputs
+ * >= 0, sx = max(max|x| / 255, 1e-30), q = roundEven(x / sx) in [0, 255]); the integer
  * sum Σ_i q_i W_oi, then y = (f32(sum) * sw_o) * sx + bias_o in float32, ReLU when `relu`.
  * Returns the integer sums (B, Out) too, for tests of the integer kernels.
  */
-export function qlinearForwardNaive(X: Float32Array, W: Int8Array, wscale: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, mode: 0 | 1, relu: boolean): Int32Array {
+export function qlinearForwardNaive(X: Float32Array, W: Int8Array, wscale: Float32Array, bias: Float32Array, Y: Float32Array, B: number, In: number, Out: number, mode: 0 | 1 | 2, relu: boolean): Int32Array {
   const f = Math.fround;
   const sums = new Int32Array(B * Out);
   const q = new Int32Array(In);
   for (let b = 0; b < B; b++) {
     let sx = 1;
-    if (mode === 0) {
+    if (mode !== 1) {
       let m = 0;
       for (let i = 0; i < In; i++) m = Math.max(m, Math.abs(X[b * In + i]));
-      sx = Math.max(f(m / 127), f(1e-30));
+      sx = Math.max(f(m / (mode === 0 ? 127 : 255)), f(1e-30));
     }
     for (let i = 0; i < In; i++) {
       const v = roundHalfEven(f(X[b * In + i] / sx));

@@ -33,14 +33,19 @@ export class Model {
     const dropoutRng = new Rng4(Rng.derive(seed, 'dropout'));
     this.dropoutLanes = dropoutRng;
     // one layer from its config, taking `width` inputs; name prefixes its parameters
+    // whether the layer being built can only see values >= 0 (an int8 layer then quantizes them to 0..255)
+    let nonNegative = false;
     const build = (l: LayerConfig | BlockLayerConfig, i: number, width: number, name: string): Layer => {
       switch (l.type) {
         case 'dense': {
           const opts = { alpha: l.alpha ?? defaultAlpha(l.activation) };
-          if (int8) return new QDense(i, width, l.units, l.activation, opts, name, int8.pixelInput && name === 'layers.0');
+          const mode = int8?.pixelInput && name === 'layers.0' ? 1 : nonNegative ? 2 : 0;
+          nonNegative = l.activation === 'relu' || l.activation === 'sigmoid' || l.activation === 'softmax';
+          if (int8) return new QDense(i, width, l.units, l.activation, opts, name, mode);
           return new Dense(i, width, l.units, l.activation, opts, name);
         }
         case 'batchnorm':
+          nonNegative = false;
           return new BatchNorm(i, width, l.momentum, l.epsilon, name);
         case 'dropout':
           return new Dropout(i, width, l.rate, dropoutRng);
@@ -53,6 +58,7 @@ export class Model {
             w = layer.outDim;
           });
           if (w !== width) throw new UserError(`model.layers[${i}]: a residual block must keep its width (output = input + block(input)); it takes ${width} values and its layers give ${w}`);
+          nonNegative = false; // input + block(input): not known to be >= 0
           return new Residual(i, width, inner);
         }
       }
@@ -71,6 +77,11 @@ export class Model {
     this.params = new Params(this.layers.flatMap((l) => l.paramSpecs()));
     for (const l of this.layers) l.bind(this.params);
     if (initialize) this.initialize(Rng.derive(seed, 'init'));
+  }
+
+  /** Trained parameters: the float ones, and an int8 model's int8 weights (which live outside the flat block). */
+  get parameterCount(): number {
+    return this.params.trainable + this.allLayers().reduce((n, l) => n + (l instanceof QDense ? l.inDim * l.outDim : 0), 0);
   }
 
   /** Every layer, with the layers inside residual blocks in their place. */

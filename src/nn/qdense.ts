@@ -1,13 +1,14 @@
 /**
  * A dense layer with int8 weights (nn quantize): a = f(((q(x) · Wᵀ) ⊙ sw) · sx + b). W (Out, In) is
  * int8, symmetric, one scale sw per output unit (the parameter weight_scale); each input row is
- * quantized as it comes (kernels/index.ts, qlinearForward): int8 with its own scale, or, for a
- * first layer that takes pixel bytes, the bytes as they are. Inference only: backward gives the
+ * quantized as it comes (kernels/index.ts, qlinearForward) with its own scale: to int8, or to
+ * 0..255 when the layer before cannot give negative values (ReLU, sigmoid: a bit more precision),
+ * or, for a first layer that takes pixel bytes, the bytes as they are. Inference only: backward gives the
  * gradient with respect to the input through the dequantized weights (the rounding of the input
  * taken as the identity, the straight-through estimate), for saliency maps, and no weight gradients.
  */
 import { kernels } from '../kernels';
-import { packInt8, padOutputs, type PackedInt8 } from '../kernels/int8';
+import { packInt8, padOutputs, type PackedInt8, type QuantMode } from '../kernels/int8';
 import { allocF32 } from '../kernels/memory';
 import { activationBackward, activationForward, type ActivationName, type ActivationOptions } from './activations';
 import { BatchBuffers, type Layer } from './layer';
@@ -32,8 +33,8 @@ export class QDense implements Layer {
     readonly activation: ActivationName,
     readonly actOpts: ActivationOptions,
     readonly name: string,
-    /** The input is pixel bytes 0..255 (held as floats), taken exactly, not rescaled per row. */
-    readonly pixelInput: boolean,
+    /** How its input rows become integers: signed, pixel bytes 0..255 taken exactly, or unsigned (inputs >= 0). */
+    readonly inputMode: QuantMode,
   ) {
     this.q = new Int8Array(outDim * inDim);
     this.out = new BatchBuffers(outDim);
@@ -70,7 +71,7 @@ export class QDense implements Layer {
     const P = this.packed;
     // the kernels read whole tiles of scales and biases: padded copies, made per pass (Out floats)
     const fused = this.activation === 'relu';
-    kernels.qlinearForward(x, P, this.padded(0, this.scale.data, P.OutP), this.padded(1, this.b.data, P.OutP), y, B, this.pixelInput ? 1 : 0, fused);
+    kernels.qlinearForward(x, P, this.padded(0, this.scale.data, P.OutP), this.padded(1, this.b.data, P.OutP), y, B, this.inputMode, fused);
     if (!fused) activationForward(this.activation, y, B, this.outDim, this.actOpts);
     this.a = y;
     return y;

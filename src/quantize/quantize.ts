@@ -9,8 +9,9 @@
  * Activations: dynamic, each input row quantized by its own largest magnitude as it comes
  * (nn/qdense.ts), not calibrated on training images: nothing to calibrate, no calibration set to
  * choose, and a row's scale fits that row (a faint digit keeps its levels); it costs one pass over
- * the row for its maximum. The integer sums are exact, so an image's answer depends on nothing
- * else in its batch.
+ * the row for its maximum. After a ReLU (or sigmoid) the row has no negative values, and it goes to
+ * 0..255 instead of -127..127: a bit more. The integer sums are exact, so an image's answer depends
+ * on nothing else in its batch.
  *
  * The first layer, when it is dense and the normalization global (one mean and one std), takes the
  * pixel bytes as they are: x = (p / 255 - mean) / std folded into it, W' = W / (255 std) (the
@@ -86,7 +87,7 @@ export function quantizeModel(saved: SavedModel): SavedModel {
   }
   const quantization: Quantization = {
     weights: 'int8, symmetric, one scale per output unit (weight_scale)',
-    activations: fold ? 'first layer: the pixel bytes 0..255 as they are; other dense layers: int8, symmetric, one scale per input row, computed as it comes (dynamic)' : 'int8, symmetric, one scale per input row, computed as it comes (dynamic)',
+    activations: `${fold ? 'first layer: the pixel bytes 0..255 as they are; others: ' : ''}one scale per input row, computed as it comes (dynamic): 0..255 after ReLU or sigmoid, else int8 (symmetric)`,
     input: fold ? 'pixels' : 'normalized',
   };
   return { model, config: saved.config, normalization: fold ? PIXEL_BYTES : norm, rows: saved.rows, cols: saved.cols, quantization };

@@ -1,7 +1,7 @@
 /**
  * nn quantize's work: a trained model to model.int8.safetensors in a folder that also holds the
  * run's config.json (so nn eval finds the model's data split), and both models measured on that
- * split's test images.
+ * split's test images, the figures kept beside it in quantization.json.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +12,7 @@ import { UserError } from '../util/errors';
 import { quantizeModel } from './quantize';
 
 export const INT8_FILE = 'model.int8.safetensors';
+export const REPORT_FILE = 'quantization.json';
 
 export interface QuantizeReport {
   from: string;
@@ -51,5 +52,6 @@ export function quantizeRun(modelPath: string, outDir?: string): QuantizeReport 
   report.int8Accuracy = q.evaluation.accuracy;
   report.samples = f.evaluation.samples;
   for (let k = 0; k < f.evaluation.guesses.length; k++) if (f.evaluation.guesses[k] !== q.evaluation.guesses[k]) report.changed++;
+  writeFileAtomic(path.join(dir, REPORT_FILE), JSON.stringify(report, null, 2) + '\n');
   return report;
 }

@@ -52,7 +52,7 @@ export class Predictor {
     this.D = rows * cols;
     this.classifier = new Classifier(model, normalization, this.D);
     this.explainer = new IntegratedGradients(model, new Normalizer(normalization, this.D));
-    this.info = { path: modelPath, layers: describeLayers(this.saved), parameters: model.params.trainable, testAccuracy: testAccuracyBeside(modelPath) };
+    this.info = { path: modelPath, layers: describeLayers(this.saved), parameters: model.parameterCount, testAccuracy: testAccuracyBeside(modelPath, this.saved.quantization !== undefined) };
   }
 
   /** An uploaded PNG or JPEG (`name` stands for it in messages). */
@@ -94,24 +94,30 @@ export class Predictor {
 }
 
 function describeLayers(s: SavedModel): string[] {
+  const int8 = s.quantization ? 'int8 ' : '';
   return s.config.layers.map((l) => {
     switch (l.type) {
       case 'dense':
-        return `dense ${l.units} ${l.activation}`;
+        return `${int8}dense ${l.units} ${l.activation}`;
       case 'dropout':
         return `dropout ${l.rate}`;
       case 'batchnorm':
         return 'batchnorm';
       case 'residual':
-        return `residual (${l.layers.map((b) => (b.type === 'dense' ? `dense ${b.units} ${b.activation}` : b.type)).join(', ')})`;
+        return `residual (${l.layers.map((b) => (b.type === 'dense' ? `${int8}dense ${b.units} ${b.activation}` : b.type)).join(', ')})`;
     }
   });
 }
 
-/** The test accuracy in the run's metrics.json beside the model, when there is one. */
-function testAccuracyBeside(modelPath: string): number | null {
+/** The test accuracy in the run's metrics.json beside the model (an int8 model's: in quantization.json, from nn quantize), when there is one. */
+function testAccuracyBeside(modelPath: string, int8: boolean): number | null {
   try {
-    const m = JSON.parse(fs.readFileSync(path.join(path.dirname(modelPath), 'metrics.json'), 'utf8')) as { test?: { accuracy?: unknown } };
+    const dir = path.dirname(modelPath);
+    if (int8) {
+      const q = JSON.parse(fs.readFileSync(path.join(dir, 'quantization.json'), 'utf8')) as { int8Accuracy?: unknown };
+      return typeof q.int8Accuracy === 'number' ? q.int8Accuracy : null;
+    }
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8')) as { test?: { accuracy?: unknown } };
     return typeof m.test?.accuracy === 'number' ? m.test.accuracy : null;
   } catch {
     return null;

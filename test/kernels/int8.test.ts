@@ -19,13 +19,13 @@ function bits(a: Float32Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** A random layer and batch: mode 0 inputs of both signs, a fraction of them 0; mode 1 pixel bytes as floats. */
-function layer(B: number, In: number, Out: number, mode: 0 | 1, zeros: number, seed: number) {
+/** A random layer and batch: mode 0 inputs of both signs, a fraction of them 0; mode 1 pixel bytes as floats; mode 2 inputs >= 0. */
+function layer(B: number, In: number, Out: number, mode: 0 | 1 | 2, zeros: number, seed: number) {
   const rng = new Rng(seed);
   const X = allocF32(B * In);
   for (let i = 0; i < X.length; i++) {
     if (rng.next() < zeros) X[i] = 0;
-    else X[i] = mode === 1 ? Math.floor(rng.next() * 256) : (rng.next() - 0.3) * 4;
+    else X[i] = mode === 1 ? Math.floor(rng.next() * 256) : mode === 2 ? rng.next() * 3 : (rng.next() - 0.3) * 4;
   }
   const W = new Int8Array(Out * In);
   for (let i = 0; i < W.length; i++) W[i] = Math.floor(rng.next() * 255) - 127;
@@ -49,7 +49,7 @@ describe('int8 dense kernels equal the naive integer reference exactly', () => {
   const backends = [{ name: 'ts', run: qlinearTs }, ...(wasm ? [{ name: 'wasm', run: wasm.qlinearForward.bind(wasm) }] : [])];
   for (const { name, run } of backends) {
     it.each(SHAPES)(`${name}: B=%i In=%i Out=%i`, (B, In, Out) => {
-      for (const mode of [0, 1] as const) {
+      for (const mode of [0, 1, 2] as const) {
         for (const relu of [false, true]) {
           const { X, W, wscale, bias } = layer(B, In, Out, mode, 0.5, B * 1000 + In * 10 + Out + mode);
           const ref = new Float32Array(B * Out);

@@ -3,8 +3,9 @@
 // as it comes (dynamic, one scale sx per row): the sums are exact 32-bit integers, so a row's
 // answer depends on neither its batch, nor the tiling, nor the threads.
 //
-//   mode 0: sx = max(max_i |x_ri| / 127, MIN_SCALE), q = nearest(x / sx) in [-127, 127]
-//   mode 1: the inputs are pixel bytes held as floats: sx = 1, q = nearest(x) in [0, 255]
+//   mode 0, signed: sx = max(max_i |x_ri| / 127, MIN_SCALE), q = nearest(x / sx) in [-127, 127]
+//   mode 1, pixels: the inputs are pixel bytes held as floats: sx = 1, q = nearest(x) in [0, 255]
+//   mode 2, unsigned (inputs >= 0, after ReLU): sx = max(max_i x_ri / 255, MIN_SCALE), q = nearest(x / sx) in [0, 255]
 //
 // nearest is round half to even (f32.nearest), as ONNX's Round and QuantizeLinear. The weights are
 // packed in tiles of 16 outputs: tile t holds, for each input i, 16 bytes w(o, i) of its outputs o
@@ -32,13 +33,13 @@ export function quantize_rows(X: usize, In: i32, lists: usize, stride: i32, coun
   for (let r = r0; r < r1; r++) {
     const x = X + <usize>r * <usize>In * F;
     let s: f32 = 1;
-    if (mode == 0) {
+    if (mode != 1) {
       let m = f32x4.splat(0);
       let i = 0;
       for (; i + 4 <= In; i += 4) m = f32x4.pmax(m, f32x4.abs(v128.load(x + <usize>i * F))); // pmax: one instruction (maxps)
       let a = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
       for (; i < In; i++) a = max(a, abs(load<f32>(x + <usize>i * F)));
-      s = max(a / 127, MIN_SCALE);
+      s = max(a / <f32>(mode == 0 ? 127 : 255), MIN_SCALE);
     }
     const lo = mode == 0 ? -127 : 0;
     const hi = mode == 0 ? 127 : 255;
