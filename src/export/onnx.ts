@@ -15,7 +15,7 @@
  *
  * An int8 model (nn quantize) exports its dense layers as integer arithmetic that gives exactly
  * what nn computes (nn/qdense.ts): the input row's scale s = max(ReduceMax(|x|) / 127, 1e-30),
- * q = Cast<int8>(Clip(Round(x / s), -127, 127)) (after ReLU: / 255, uint8 in [0, 255]),
+ * q = Cast<int8>(Clip(Round(x * (1 / s)), -127, 127)) (after ReLU: / 255, uint8 in [0, 255]),
  * MatMulInteger(q, W int8 (In, Out)) to int32,
  * then (Cast<float> · weight_scale) · s + bias. A first layer that takes pixel bytes rounds x to
  * them instead, q = Cast<uint8>(Clip(Round(x), 0, 255)), s = 1 (its input, x / 255 in the graph,
@@ -158,7 +158,9 @@ class GraphBuilder {
       const signed = l.inputMode === 0;
       const amax = this.node('ReduceMax', [this.node('Abs', [x], `${p}.abs`)], `${p}.max`, [intsAttr('axes', [1]), intAttr('keepdims', 1)]);
       const s = this.node('Max', [this.node('Div', [amax, this.scalar(signed ? 127 : 255)], `${p}.scale_raw`), this.scalar(1e-30)], `${p}.scale`);
-      const r = this.node('Clip', [this.node('Round', [this.node('Div', [x, s], `${p}.div`)], `${p}.round`), this.scalar(signed ? -127 : 0), this.scalar(signed ? 127 : 255)], `${p}.clip`);
+      // x times 1/s, as the kernel (Reciprocal: ONNX Runtime's optimizer turns x * Div(1, s) back into x / s)
+      const inv = this.node('Reciprocal', [s], `${p}.inverse`);
+      const r = this.node('Clip', [this.node('Round', [this.node('Mul', [x, inv], `${p}.div`)], `${p}.round`), this.scalar(signed ? -127 : 0), this.scalar(signed ? 127 : 255)], `${p}.clip`);
       qx = this.node('Cast', [r], `${p}.input`, [intAttr('to', signed ? INT8 : UINT8)]);
       rowScale = s;
     }

@@ -56,8 +56,9 @@ export function qlinearForward(X: Float32Array, W: PackedInt8, wscale: Float32Ar
       for (let i = 0; i < In; i++) m = Math.max(m, Math.abs(x[i]));
       sx = Math.max(f(m / (mode === 0 ? 127 : 255)), f(1e-30));
     }
+    const inv = mode === 1 ? 1 : f(1 / sx);
     for (let i = 0; i < In; i++) {
-      const v = roundHalfEven(f(x[i] / sx));
+      const v = roundHalfEven(f(x[i] * inv));
       q[i] = Number.isNaN(v) ? 0 : Math.min(hi, Math.max(lo, v));
     }
     for (let o = 0; o < Out; o++) {

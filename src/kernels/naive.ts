@@ -109,9 +109,9 @@ export function batchnormBackwardNaive(dy: Float32Array, xh: Float32Array, inv: 
 
 /**
  * The int8 dense layer (nn quantize), plainly: W (Out, In) int8, one scale per output; each input row
- * quantized on its own (mode 0: symmetric, sx = max(max|x| / 127, 1e-30), q = roundEven(x / sx) in
- * [-127, 127]; mode 1: pixel bytes as floats, sx = 1, q = roundEven(x) in [0, 255]; mode 2: inputs
- * >= 0, sx = max(max|x| / 255, 1e-30), q = roundEven(x / sx) in [0, 255]); the integer
+ * quantized on its own (mode 0: symmetric, sx = max(max|x| / 127, 1e-30), q = roundEven(x * (1 / sx))
+ * in [-127, 127]; mode 1: pixel bytes as floats, sx = 1, q = roundEven(x) in [0, 255]; mode 2: inputs
+ * >= 0, sx = max(max|x| / 255, 1e-30), q = roundEven(x * (1 / sx)) in [0, 255]); the integer
  * sum Σ_i q_i W_oi, then y = (f32(sum) * sw_o) * sx + bias_o in float32, ReLU when `relu`.
  * Returns the integer sums (B, Out) too, for tests of the integer kernels.
  */
@@ -126,8 +126,9 @@ export function qlinearForwardNaive(X: Float32Array, W: Int8Array, wscale: Float
       for (let i = 0; i < In; i++) m = Math.max(m, Math.abs(X[b * In + i]));
       sx = Math.max(f(m / (mode === 0 ? 127 : 255)), f(1e-30));
     }
+    const inv = mode === 1 ? 1 : f(1 / sx);
     for (let i = 0; i < In; i++) {
-      const v = roundHalfEven(f(X[b * In + i] / sx));
+      const v = roundHalfEven(f(X[b * In + i] * inv));
       q[i] = Number.isNaN(v) ? 0 : mode === 0 ? Math.min(127, Math.max(-127, v)) : Math.min(255, Math.max(0, v));
     }
     for (let o = 0; o < Out; o++) {
