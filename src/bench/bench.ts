@@ -10,6 +10,7 @@
  *   npm run bench -- --targets [--runs K] [--json]   every figure of the speed targets in one session (targets.ts)
  *   npm run bench -- --predict-folder                 nn predict on 1,000 PNGs (digit-folder.ts), images/s
  *   npm run bench -- --quantize                       nn quantize against PyTorch's dynamic quantization (quantize.ts)
+ *   npm run bench -- --pruned                         pruned models, one image at a time: sparse against dense (pruned.ts)
  *   npm run bench -- --together [--epochs N]          two trainings at once (together.ts)
  *   npm run bench -- --tune FILE [--timeout T] [--trials N] [--workers N] [--runs K] [--keep DIR]
  *                                                     nn tune against Optuna + PyTorch (tune.ts)
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
     .option('--compare <file>', 'with --targets: show each figure beside the one in this earlier --targets --json output')
     .option('--serve', 'POST /api/predict against nn serve (and a Python + PyTorch server): requests/s, p50/p99 latency, memory over 20,000 requests')
     .option('--quantize', "nn quantize on configs/mlp.yaml and the wide network against PyTorch's quantize_dynamic: size, accuracy, time of a pass over the test images")
+    .option('--pruned', 'pruned models answering one image at a time (as nn predict): the sparse product against the dense one')
     .option('--together', 'two trainings of W at once (1+1, 2+2, 1+2 threads), each against a lone one-thread run')
     .option('--tune <file>', 'run this tune file with nn tune and with the Optuna + PyTorch peer, one after the other')
     .option('--timeout <duration>', 'with --tune: the wall-clock budget of each search (e.g. 10m)')
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
     .option('--workers <n>', 'with --tune: trials at once', (v) => Number(v))
     .option('--keep <dir>', "with --tune: keep nn tune's study folders there (run1, run2, ...) to look at afterwards")
     .option('--child', 'internal: one run of ours, printed as RESULT {json}');
-  const o = program.parse(process.argv).opts<{ epochs: number; workload: WorkloadName; wide?: boolean; targets?: boolean; compare?: string; vs?: string[]; runs: number; backend?: string; threads?: number; predict?: boolean; predictFolder?: boolean; json?: boolean; child?: boolean; together?: boolean; quantize?: boolean; serve?: boolean; tune?: string; timeout?: string; trials?: number; workers?: number; keep?: string }>();
+  const o = program.parse(process.argv).opts<{ epochs: number; workload: WorkloadName; wide?: boolean; targets?: boolean; compare?: string; vs?: string[]; runs: number; backend?: string; threads?: number; predict?: boolean; predictFolder?: boolean; json?: boolean; child?: boolean; together?: boolean; quantize?: boolean; pruned?: boolean; serve?: boolean; tune?: string; timeout?: string; trials?: number; workers?: number; keep?: string }>();
   const name: WorkloadName = o.wide ? 'wide' : o.workload;
   if (o.child) {
     configureKernels({ backend: o.backend as BackendName | undefined, threads: o.threads });
@@ -78,6 +80,12 @@ async function main(): Promise<void> {
     const r = await benchQuantize(say);
     if (o.json) process.stdout.write(JSON.stringify({ machine: machine(), commit: commit(), quantize: r }, null, 2) + '\n');
     else printQuantize(r, say);
+    return;
+  }
+  if (o.pruned) {
+    const { benchPruned } = require('./pruned') as typeof import('./pruned');
+    const r = benchPruned(say);
+    if (o.json) process.stdout.write(JSON.stringify({ machine: machine(), commit: commit(), pruned: r }, null, 2) + '\n');
     return;
   }
   if (o.together) {

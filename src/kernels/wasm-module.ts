@@ -35,6 +35,7 @@ export interface KernelExports {
   batchnorm_eval(x: number, y: number, g: number, b: number, rm: number, rv: number, B: number, N: number, eps: number): void;
   batchnorm_backward(dy: number, xh: number, inv: number, g: number, dg: number, db: number, B: number, N: number, needDx: number): void;
   augment(images: number, idx: number, start: number, B: number, side: number, params: number, fields: number, offset: number, divisor: number, out: number, j0: number, j1: number): void;
+  sparse_forward(X: number, rowptr: number, blocks: number, vals: number, bias: number, Y: number, In: number, Out: number, acc: number, r0: number, r1: number, act: number): void;
   quantize_rows(X: number, In: number, lists: number, stride: number, counts: number, scales: number, r0: number, r1: number, mode: number, lut: number): void;
   qlinear(lists: number, stride: number, counts: number, scales: number, W: number, In: number, OutP: number, wscale: number, bias: number, Y: number, Out: number, r0: number, r1: number, act: number): void;
 }

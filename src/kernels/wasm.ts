@@ -8,6 +8,7 @@
 import type { Kernels } from './index';
 import { OP_ADAM, OP_BACKWARD_INPUT, OP_BACKWARD_WEIGHT, OP_FORWARD, OP_FORWARD_HALVES, OP_GATHER, OP_QLINEAR, part } from './jobs';
 import { qlinearForward as qlinearTs } from './int8';
+import { sparseForwardTs } from './sparse';
 import { augment as augmentTs } from './augment';
 import { allocF32, allocU32, allocU8, inMemory, memory } from './memory';
 import { runJob } from './threads';
@@ -50,6 +51,9 @@ function shiftedBias(w: KernelExports, shift: Float32Array, Wt: Float32Array, bi
   w.linear_forward(shift.byteOffset, Wt.byteOffset, bias.byteOffset, shifted.byteOffset, In, Out, 0, 1, 0, 0, In);
   return shifted.subarray(0, Out);
 }
+
+// The sparse kernel's accumulator row (Out rounded up to whole blocks of 4), grown as needed.
+let sparseAcc: Float32Array | null = null;
 
 // The int8 layers' lists of non-zero input pairs (wasm/int8.ts), counts and row scales, grown as needed.
 let qlists: Uint8Array | null = null;
@@ -103,6 +107,16 @@ export function wasmKernels(w: KernelExports): Kernels {
       if (!all(X, W.data, wscale, bias, Y) || W.In > MAX_ROWS) return qlinearTs(X, W, wscale, bias, Y, B, mode, relu);
       const q = quantScratch(B, W.In);
       runJob(w, OP_QLINEAR, [X.byteOffset, W.In, q.lists, q.stride, q.counts, q.scales, mode, W.data.byteOffset, W.In, W.OutP, wscale.byteOffset, bias.byteOffset, Y.byteOffset, W.Out, relu ? 1 : 0, laneLut()], (B * W.In * W.Out) / 4, B);
+    },
+    sparseForward(X, S, Wt, bias, Y, B, relu, shift = null) {
+      const { In, Out } = S;
+      if (!all(X, S.rowptr, S.blocks, S.vals, bias, Y, Wt) || (shift && !inMemory(shift))) {
+        if (shift) return ts.linearForward(X, Wt, bias, Y, B, In, Out, relu, shift);
+        return sparseForwardTs(X, S, bias, Y, B, relu);
+      }
+      if (shift) bias = shiftedBias(w, shift, Wt, bias, In, Out);
+      if (!sparseAcc || sparseAcc.length < Out + 4) sparseAcc = allocF32(Out + 4);
+      w.sparse_forward(X.byteOffset, S.rowptr.byteOffset, S.blocks.byteOffset, S.vals.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, sparseAcc.byteOffset, 0, B, relu ? 1 : 0);
     },
     linearBackwardInput(dY, Wt, dX, B, In, Out) {
       if (!all(dY, Wt, dX)) return ts.linearBackwardInput(dY, Wt, dX, B, In, Out);

@@ -4,6 +4,7 @@
  * along contiguous rows of Out; model files hold PyTorch's (Out, In).
  */
 import { kernels } from '../kernels';
+import { SPARSE_MIN_WEIGHTS, SPARSE_MIN_ZEROS, toSparse, zeroShare, type SparseWeights } from '../kernels/sparse';
 import { activationBackward, activationForward, type ActivationName, type ActivationOptions } from './activations';
 import { BatchBuffers, type Layer } from './layer';
 import type { ParamSpec, Params, ParamView } from './params';
@@ -17,6 +18,7 @@ export class Dense implements Layer {
   private a: Float32Array | null = null; // (B, Out) saved output
   private readonly out: BatchBuffers;
   private readonly dx: BatchBuffers;
+  private sparse: SparseWeights | null = null; // a pruned layer's non-zero weights, for single images
   /**
    * When true, backward receives dL/dz (pre-activation) instead of dL/da: the loss
    * has already folded the activation's derivative in (softmax + cross-entropy).
@@ -56,12 +58,24 @@ export class Dense implements Layer {
     const y = this.out.get(B);
     // ReLU is fused into the product's epilogue; other activations run after it
     const fused = this.activation === 'relu';
-    kernels.linearForward(x, this.W.data, this.b.data, y, B, this.inDim, this.outDim, fused, shift);
+    if (this.sparse && B === 1) kernels.sparseForward(x, this.sparse, this.W.data, this.b.data, y, B, fused, shift);
+    else kernels.linearForward(x, this.W.data, this.b.data, y, B, this.inDim, this.outDim, fused, shift);
     if (!fused) activationForward(this.activation, y, B, this.outDim, this.actOpts);
     this.x = x;
     this.shift = shift;
     this.a = y;
     return y;
+  }
+
+  /**
+   * For a model that only answers from now on (its weights no longer change): single images go through
+   * the sparse product when this layer is pruned enough for it to pay (kernels/sparse.ts). Whether it does.
+   */
+  answerSparse(): boolean {
+    const Wt = this.W.data;
+    if (Wt.length < SPARSE_MIN_WEIGHTS || zeroShare(Wt) < SPARSE_MIN_ZEROS) return false;
+    this.sparse = toSparse(Wt, this.inDim, this.outDim);
+    return true;
   }
 
   /** The last forward pass's output a = f(z) (B, Out). */

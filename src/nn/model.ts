@@ -84,6 +84,14 @@ export class Model {
     return this.params.trainable + this.allLayers().reduce((n, l) => n + (l instanceof QDense ? l.inDim * l.outDim : 0), 0);
   }
 
+  /**
+   * For a model loaded only to answer (predict, serve): its pruned layers take single images through
+   * the sparse product where that pays (nn/dense.ts). Returns how many do.
+   */
+  answerSparse(): number {
+    return this.allLayers().filter((l) => l instanceof Dense && l.answerSparse()).length;
+  }
+
   /** Every layer, with the layers inside residual blocks in their place. */
   allLayers(): Layer[] {
     return this.layers.flatMap((l) => (l instanceof Residual ? [l, ...l.layers] : [l]));

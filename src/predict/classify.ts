@@ -27,9 +27,11 @@ export class Classifier {
   private readonly norm: Normalizer;
   private readonly x: Float32Array; // (1, D)
 
-  constructor(private readonly model: Model, normalization: Normalization, readonly D: number) {
+  /** sparse: false keeps pruned layers on the dense product (for the benchmark that compares them). */
+  constructor(private readonly model: Model, normalization: Normalization, readonly D: number, sparse = true) {
     this.norm = new Normalizer(normalization, D);
     this.x = allocF32(D);
+    if (sparse) model.answerSparse(); // a pruned model's large layers: only their non-zero weights
   }
 
   classify(pixels: Uint8Array): Prediction {

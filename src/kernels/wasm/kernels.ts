@@ -1117,3 +1117,6 @@ export { batchnorm_train, batchnorm_eval, batchnorm_backward } from './batchnorm
 
 // ---- int8 dense layers (wasm/int8.ts) ----
 export { quantize_rows, qlinear } from './int8';
+
+// ---- pruned layers, one image at a time (wasm/sparse.ts) ----
+export { sparse_forward } from './sparse';
