@@ -4,7 +4,7 @@
  * Weights: each dense layer's W (Out, In) to int8, symmetric, one scale per output unit:
  * sw_o = max_i |W_oi| / 127, q_oi = round(W_oi / sw_o) in [-127, 127]. One scale per unit rather
  * than per layer because units' weights differ in range (on a trained 784-128-64-10 the largest
- * |w| of a unit ranges over 4x in layer 0), and a single scale would give the small ones few levels.
+ * |w| of a unit ranges over 6x in layer 0), and a single scale would give the small ones few levels.
  *
  * Activations: dynamic, each input row quantized by its own largest magnitude as it comes
  * (nn/qdense.ts), not calibrated on training images: nothing to calibrate, no calibration set to
