@@ -7,7 +7,6 @@
  * many), and times the classifier (normalize, forward, softmax) on 1,000 test images, dense and
  * sparse alternating, median of 9, in µs per image, on one thread.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,7 +16,7 @@ import { Dense } from '../nn/dense';
 import type { Model } from '../nn/model';
 import { Classifier } from '../predict/classify';
 import { evaluateRun } from '../train/evaluate-run';
-import { median, NN, REPO } from './runs';
+import { median, trainMlpAndWide } from './runs';
 
 const IMAGES = 1000;
 const REPEATS = 9;
@@ -46,14 +45,9 @@ export function benchPruned(say: (s: string) => void): PrunedBench[] {
   configureKernels({ threads: 1 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-bench-pruned-'));
   try {
-    const mlp = fs.readFileSync(path.join(REPO, 'configs', 'mlp.yaml'), 'utf8');
-    fs.writeFileSync(path.join(dir, 'mlp.yaml'), mlp);
-    fs.writeFileSync(path.join(dir, 'wide.yaml'), mlp.replace('units: 128', 'units: 1024').replace('units: 64', 'units: 1024').replace(/epochs: \d+/, 'epochs: 2'));
+    trainMlpAndWide(dir, 2, say);
     const out: PrunedBench[] = [];
     for (const name of ['mlp', 'wide']) {
-      say(`${name}: nn train`);
-      const t = spawnSync(process.execPath, [NN, 'train', '--config', `${name}.yaml`, '--out', `runs/${name}`, '--no-charts', '--quiet'], { cwd: dir, encoding: 'utf8' });
-      if (t.status !== 0) throw new Error(`nn train ${name}: ${t.stderr}`);
       const file = path.join(dir, 'runs', name, 'model.safetensors');
       const { ds, indices } = evaluateRun(file, 'test');
       const images = Array.from({ length: IMAGES }, (_, k) => ds.images.subarray(indices[k] * ds.dim, (indices[k] + 1) * ds.dim));
@@ -63,9 +57,9 @@ export function benchPruned(say: (s: string) => void): PrunedBench[] {
         const b = loadModel(file);
         prune(a.model, s);
         b.model.params.data.set(a.model.params.data);
-        const sparse = new Classifier(a.model, a.normalization, ds.dim);
+        const sparse = new Classifier(a.model, a.normalization, ds.dim, false);
+        const sparseLayers = a.model.answerSparse(); // what the classifier of nn predict does
         const dense = new Classifier(b.model, b.normalization, ds.dim, false);
-        const sparseLayers = a.model.allLayers().filter((l) => l instanceof Dense && (l as unknown as { sparse: unknown }).sparse).length;
         let same = 0;
         for (const img of images) if (sparse.classify(img).digit === dense.classify(img).digit) same++;
         const time = (c: Classifier) => {

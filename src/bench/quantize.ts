@@ -19,7 +19,7 @@ import { loadModel } from '../io/modelfile';
 import { Normalizer } from '../data/normalize';
 import { allocF32, allocU32 } from '../kernels/memory';
 import { evaluateRun } from '../train/evaluate-run';
-import { median, mnistDir, NN, PYTHON, REPO } from './runs';
+import { median, mnistDir, NN, PYTHON, REPO, trainMlpAndWide } from './runs';
 
 const REPEATS = 15;
 const EVAL_RUNS = 7;
@@ -105,13 +105,10 @@ function timeCommand(args: string[], cwd: string): number {
 export async function benchQuantize(say: (s: string) => void): Promise<QuantizeBench[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nn-bench-quantize-'));
   try {
-    const mlp = fs.readFileSync(path.join(REPO, 'configs', 'mlp.yaml'), 'utf8');
-    fs.writeFileSync(path.join(dir, 'mlp.yaml'), mlp);
-    fs.writeFileSync(path.join(dir, 'wide.yaml'), mlp.replace('units: 128', 'units: 1024').replace('units: 64', 'units: 1024').replace(/epochs: \d+/, 'epochs: 6'));
+    trainMlpAndWide(dir, 6, say);
     const out: QuantizeBench[] = [];
     for (const name of ['mlp', 'wide']) {
-      say(`${name}: nn train, nn quantize`);
-      nn(['train', '--config', `${name}.yaml`, '--out', `runs/${name}`, '--no-charts', '--quiet'], dir);
+      say(`${name}: nn quantize`);
       const q = JSON.parse(nn(['quantize', '--model', `runs/${name}`, '--json'], dir));
       const files = [q.from, q.to].map((f: string) => path.resolve(dir, f));
       const ms1 = timeChild(files, 1);

@@ -45,6 +45,22 @@ export function flopsPerSample(widths: number[]): number {
   return 2 * macs;
 }
 
+/**
+ * Writes configs/mlp.yaml and the wide network (the same with 1,024 units in both hidden layers,
+ * `wideEpochs` epochs) as mlp.yaml and wide.yaml in `dir`, and trains each with nn train into
+ * runs/mlp and runs/wide there (for the benchmarks that need trained models: quantize, pruned).
+ */
+export function trainMlpAndWide(dir: string, wideEpochs: number, say: (s: string) => void): void {
+  const mlp = fs.readFileSync(path.join(REPO, 'configs', 'mlp.yaml'), 'utf8');
+  fs.writeFileSync(path.join(dir, 'mlp.yaml'), mlp);
+  fs.writeFileSync(path.join(dir, 'wide.yaml'), mlp.replace('units: 128', 'units: 1024').replace('units: 64', 'units: 1024').replace(/epochs: \d+/, `epochs: ${wideEpochs}`));
+  for (const name of ['mlp', 'wide']) {
+    say(`${name}: nn train`);
+    const t = spawnSync(process.execPath, [NN, 'train', '--config', `${name}.yaml`, '--out', `runs/${name}`, '--no-charts', '--quiet'], { cwd: dir, encoding: 'utf8' });
+    if (t.status !== 0) throw new Error(`nn train ${name}: ${t.stderr}`);
+  }
+}
+
 /** One run of ours, in this process (the child side). */
 export async function runOurs(epochs: number, name: WorkloadName): Promise<RunResult> {
   const cfg = workload(name, epochs).config;
