@@ -15,6 +15,7 @@ import { loadModel } from '../io/modelfile';
 import { Dense } from '../nn/dense';
 import type { Model } from '../nn/model';
 import { Classifier } from '../predict/classify';
+import { smallestMagnitudes } from '../prune/magnitude';
 import { evaluateRun } from '../train/evaluate-run';
 import { median, trainMlpAndWide } from './runs';
 
@@ -32,12 +33,7 @@ function prune(model: Model, s: number): void {
   const dense = model.allLayers().filter((l): l is Dense => l instanceof Dense);
   for (const l of dense.slice(0, -1)) {
     const w = model.params.get(`${l.name}.weight`).data;
-    const n = Math.round(s * w.length);
-    if (n === 0) continue;
-    const cut = Float32Array.from(w, Math.abs).sort()[n - 1]; // the n-th smallest magnitude
-    let left = n;
-    for (let k = 0; k < w.length; k++) if (Math.abs(w[k]) < cut) (w[k] = 0), left--;
-    for (let k = 0; k < w.length && left > 0; k++) if (Math.abs(w[k]) === cut) (w[k] = 0), left--;
+    for (const i of smallestMagnitudes(w, Math.round(s * w.length))) w[i] = 0;
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import { augment } from './augment';
 import { qlinearForward, type PackedInt8, type QuantMode } from './int8';
-import { sparseForwardTs, type SparseWeights } from './sparse';
+import { sparseForwardLoops } from './sparse';
+import type { SparseWeights } from './sparse';
 import * as naive from './naive';
 import * as ts from './ts';
 import { defaultThreads, setThreads, threadCount } from './threads';
@@ -82,18 +83,8 @@ export const BACKEND_NAMES = ['wasm', 'ts', 'naive'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 // Kernels with no faster TypeScript form serve both TypeScript backends.
-// Without WebAssembly the sparse layout buys nothing over the dense loops (measured: the plain-JS
-// sparse product is slower than the dense WebAssembly one at every sparsity); the TypeScript form serves
-// its tests. A shift's term goes through the dense product.
-function sparseByLoops(X: Float32Array, S: SparseWeights, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, relu: boolean, shift: Float32Array | null = null): void {
-  if (!shift) return sparseForwardTs(X, S, bias, Y, B, relu);
-  const b = new Float32Array(S.Out);
-  ts.linearForward(shift, Wt, bias, b, 1, S.In, S.Out, false);
-  sparseForwardTs(X, S, b, Y, B, relu);
-}
-
 const plainLoops = {
-  sparseForward: sparseByLoops,
+  sparseForward: sparseForwardLoops,
   batchnormTrain: naive.batchnormTrainNaive,
   batchnormEval: naive.batchnormEvalNaive,
   batchnormBackward: naive.batchnormBackwardNaive,

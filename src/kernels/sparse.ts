@@ -7,6 +7,7 @@
  * and for batches only at 95% (the dense kernel then loads each weight once for many rows).
  */
 import { allocF32, allocU32 } from './memory';
+import { linearForward } from './ts';
 
 export const SPARSE_MIN_ZEROS = 0.8;
 export const SPARSE_MIN_WEIGHTS = 256 * 1024;
@@ -28,39 +29,41 @@ export function zeroShare(Wt: Float32Array): number {
 
 /** Wt (In, Out) by input row, in blocks of 4 outputs that hold a non-zero weight (in the shared memory). */
 export function toSparse(Wt: Float32Array, In: number, Out: number): SparseWeights {
-  const nb = Math.ceil(Out / 4);
   const rowptr = allocU32(In + 1);
-  let n = 0;
+  const kept: number[] = []; // the blocks, in order: input i's are kept[rowptr[i] .. rowptr[i + 1])
+  const block = new Float32Array(4);
+  const values: Float32Array[] = [];
   for (let i = 0; i < In; i++) {
-    rowptr[i] = n;
-    for (let b = 0; b < nb; b++) {
-      for (let o = 4 * b; o < Math.min(Out, 4 * b + 4); o++) {
-        if (Wt[i * Out + o] !== 0) {
-          n++;
-          break;
-        }
-      }
+    rowptr[i] = kept.length;
+    for (let b = 0; 4 * b < Out; b++) {
+      block.fill(0);
+      block.set(Wt.subarray(i * Out + 4 * b, i * Out + Math.min(Out, 4 * b + 4)));
+      if (block.every((v) => v === 0)) continue;
+      kept.push(b);
+      values.push(block.slice());
     }
   }
-  rowptr[In] = n;
-  const blocks = allocU32(Math.max(1, n));
-  const vals = allocF32(Math.max(4, 4 * n));
+  rowptr[In] = kept.length;
+  const blocks = allocU32(Math.max(1, kept.length));
+  blocks.set(kept);
+  const vals = allocF32(Math.max(4, 4 * kept.length));
   vals.fill(0);
-  let p = 0;
-  for (let i = 0; i < In; i++) {
-    for (let b = 0; b < nb; b++) {
-      let any = false;
-      for (let o = 4 * b; o < Math.min(Out, 4 * b + 4); o++) any ||= Wt[i * Out + o] !== 0;
-      if (!any) continue;
-      blocks[p] = b;
-      for (let o = 4 * b; o < Math.min(Out, 4 * b + 4); o++) vals[4 * p + (o - 4 * b)] = Wt[i * Out + o];
-      p++;
-    }
-  }
+  values.forEach((v, p) => vals.set(v, 4 * p));
   return { rowptr, blocks, vals, In, Out, zeros: zeroShare(Wt) };
 }
 
-/** The same product in plain loops over the blocks (for runtimes without WebAssembly SIMD, and the tests). */
+/**
+ * The product in plain loops, for runtimes without WebAssembly SIMD (or buffers outside its memory):
+ * a shift's term, bias + shift · Wt, through the dense product first, as the WebAssembly backend does.
+ */
+export function sparseForwardLoops(X: Float32Array, S: SparseWeights, Wt: Float32Array, bias: Float32Array, Y: Float32Array, B: number, relu: boolean, shift: Float32Array | null = null): void {
+  if (!shift) return sparseForwardTs(X, S, bias, Y, B, relu);
+  const b = new Float32Array(S.Out);
+  linearForward(shift, Wt, bias, b, 1, S.In, S.Out, false);
+  sparseForwardTs(X, S, b, Y, B, relu);
+}
+
+/** The same product in plain loops over the blocks (the tests' reference for the WebAssembly one). */
 export function sparseForwardTs(X: Float32Array, S: SparseWeights, bias: Float32Array, Y: Float32Array, B: number, relu: boolean): void {
   const { In, Out, rowptr, blocks, vals } = S;
   const f = Math.fround;

@@ -8,7 +8,7 @@
 import type { Kernels } from './index';
 import { OP_ADAM, OP_BACKWARD_INPUT, OP_BACKWARD_WEIGHT, OP_FORWARD, OP_FORWARD_HALVES, OP_GATHER, OP_QLINEAR, part } from './jobs';
 import { qlinearForward as qlinearTs } from './int8';
-import { sparseForwardTs } from './sparse';
+import { sparseForwardLoops } from './sparse';
 import { augment as augmentTs } from './augment';
 import { allocF32, allocU32, allocU8, inMemory, memory } from './memory';
 import { runJob } from './threads';
@@ -110,10 +110,7 @@ export function wasmKernels(w: KernelExports): Kernels {
     },
     sparseForward(X, S, Wt, bias, Y, B, relu, shift = null) {
       const { In, Out } = S;
-      if (!all(X, S.rowptr, S.blocks, S.vals, bias, Y, Wt) || (shift && !inMemory(shift))) {
-        if (shift) return ts.linearForward(X, Wt, bias, Y, B, In, Out, relu, shift);
-        return sparseForwardTs(X, S, bias, Y, B, relu);
-      }
+      if (!all(X, S.rowptr, S.blocks, S.vals, bias, Y, Wt) || (shift && !inMemory(shift))) return sparseForwardLoops(X, S, Wt, bias, Y, B, relu, shift);
       if (shift) bias = shiftedBias(w, shift, Wt, bias, In, Out);
       if (!sparseAcc || sparseAcc.length < Out + 4) sparseAcc = allocF32(Out + 4);
       w.sparse_forward(X.byteOffset, S.rowptr.byteOffset, S.blocks.byteOffset, S.vals.byteOffset, bias.byteOffset, Y.byteOffset, In, Out, sparseAcc.byteOffset, 0, B, relu ? 1 : 0);

@@ -19,7 +19,9 @@ export class QDense implements Layer {
   private scale!: ParamView; // (Out)
   private b!: ParamView; // (Out)
   private q: Int8Array; // (Out, In), as the file holds it
-  private packed: PackedInt8 | null = null;
+  // the weights packed for the kernels, with the scales and biases padded to whole tiles (the kernels
+  // read whole tiles): made on the first pass, once the file's values are in (an int8 model does not train)
+  private packed: { W: PackedInt8; scale: Float32Array; bias: Float32Array } | null = null;
   private dequantized: Float32Array | null = null; // Wt (In, Out) for backward, made on first use
   private a: Float32Array | null = null;
   private readonly out: BatchBuffers;
@@ -67,22 +69,16 @@ export class QDense implements Layer {
 
   forward(x: Float32Array, B: number, _training: boolean): Float32Array {
     const y = this.out.get(B);
-    if (!this.packed) this.packed = packInt8(this.q, this.inDim, this.outDim);
-    const P = this.packed;
-    // the kernels read whole tiles of scales and biases: padded copies, made per pass (Out floats)
+    if (!this.packed) {
+      const W = packInt8(this.q, this.inDim, this.outDim);
+      this.packed = { W, scale: padOutputs(this.scale.data, W.OutP), bias: padOutputs(this.b.data, W.OutP) };
+    }
+    const { W, scale, bias } = this.packed;
     const fused = this.activation === 'relu';
-    kernels.qlinearForward(x, P, this.padded(0, this.scale.data, P.OutP), this.padded(1, this.b.data, P.OutP), y, B, this.inputMode, fused);
+    kernels.qlinearForward(x, W, scale, bias, y, B, this.inputMode, fused);
     if (!fused) activationForward(this.activation, y, B, this.outDim, this.actOpts);
     this.a = y;
     return y;
-  }
-
-  private readonly pads: [Float32Array | null, Float32Array | null] = [null, null];
-  private padded(k: 0 | 1, v: Float32Array, OutP: number): Float32Array {
-    let p = this.pads[k];
-    if (!p) p = this.pads[k] = padOutputs(v, OutP);
-    else p.set(v);
-    return p;
   }
 
   output(): Float32Array {
